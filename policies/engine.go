@@ -1,0 +1,193 @@
+// Package policies loads kgate's Rego rules, compiles them once into prepared
+// queries and evaluates Kubernetes objects against them. The webhook, the audit and
+// the CLI share one Engine; it knows nothing of HTTP, flags or logging.
+package policies
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+)
+
+// Options configure an Engine.
+type Options struct {
+	// PolicyDirs adds user policy directories to the built-in library.
+	PolicyDirs []string
+	// Params overrides parameter defaults declared in METADATA blocks.
+	Params map[string]any
+}
+
+// Engine evaluates objects against a compiled policy set. It is safe for
+// concurrent use; nothing is compiled after New returns.
+type Engine struct {
+	rules    []*Rule
+	byID     map[string]*Rule
+	params   map[string]any
+	paramsV  *ast.Term
+	store    storage.Store
+	compiler *ast.Compiler
+	byKind   map[string]*ruleSet
+	wildcard *ruleSet
+}
+
+// New loads the built-in rules and the user's policy directories, compiles them
+// and prepares one query per object kind.
+func New(ctx context.Context, opts Options) (*Engine, error) {
+	srcs, err := sources(opts.PolicyDirs)
+	if err != nil {
+		return nil, err
+	}
+	modules, err := loadModules(srcs, false)
+	if err != nil {
+		return nil, err
+	}
+	c, err := compile(modules)
+	if err != nil {
+		return nil, err
+	}
+	rules, err := rulesFromCompiler(c)
+	if err != nil {
+		return nil, err
+	}
+	defaults, err := defaultParams(c)
+	if err != nil {
+		return nil, err
+	}
+	params, err := mergeParams(defaults, opts.Params)
+	if err != nil {
+		return nil, err
+	}
+	pv, err := ast.InterfaceToValue(params)
+	if err != nil {
+		return nil, fmt.Errorf("parameters: %w", err)
+	}
+	e := &Engine{
+		rules:    rules,
+		byID:     map[string]*Rule{},
+		params:   params,
+		paramsV:  ast.NewTerm(pv),
+		compiler: c,
+		byKind:   map[string]*ruleSet{},
+		store:    newStore(defaults),
+	}
+	for _, r := range rules {
+		e.byID[r.ID] = r
+	}
+	if err := e.prepare(ctx); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func newStore(defaults map[string]any) storage.Store {
+	return inmem.NewFromObjectWithOpts(map[string]any{
+		"kgate":     map[string]any{"defaults": defaults},
+		"inventory": map[string]any{"namespace": map[string]any{}, "cluster": map[string]any{}},
+	}, inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
+}
+
+// Rules returns the loaded rules sorted by ID.
+func (e *Engine) Rules() []*Rule { return e.rules }
+
+// Rule returns the rule with the given ID.
+func (e *Engine) Rule(id string) (*Rule, bool) {
+	r, ok := e.byID[id]
+	return r, ok
+}
+
+// Params returns the effective parameters (defaults overlaid with Options.Params).
+func (e *Engine) Params() map[string]any { return e.params }
+
+// InventoryKinds lists the kinds that referential rules read from data.inventory;
+// callers feed only these kinds to SetInventory.
+func (e *Engine) InventoryKinds() []string {
+	set := map[string]bool{}
+	for _, r := range e.rules {
+		for _, k := range r.Inventory {
+			set[k] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ruleSet is the prepared query for the rules of one kind.
+type ruleSet struct {
+	rules []*Rule
+	// plain evaluates violation and patch; scoped also reports which rules apply.
+	plain, scoped rego.PreparedEvalQuery
+}
+
+func (e *Engine) prepare(ctx context.Context) error {
+	kinds := map[string]bool{}
+	for _, r := range e.rules {
+		for _, k := range r.Kinds {
+			if k != "*" {
+				kinds[k] = true
+			}
+		}
+	}
+	build := func(match func(*Rule) bool) (*ruleSet, error) {
+		rs := &ruleSet{}
+		for _, r := range e.rules {
+			if match(r) {
+				rs.rules = append(rs.rules, r)
+			}
+		}
+		if len(rs.rules) == 0 {
+			return nil, nil
+		}
+		var err error
+		if rs.plain, err = e.prepareQuery(ctx, rs.rules, false); err != nil {
+			return nil, err
+		}
+		if rs.scoped, err = e.prepareQuery(ctx, rs.rules, true); err != nil {
+			return nil, err
+		}
+		return rs, nil
+	}
+	for k := range kinds {
+		rs, err := build(func(r *Rule) bool { return r.AppliesTo(k) })
+		if err != nil {
+			return fmt.Errorf("prepare rules for kind %s: %w", k, err)
+		}
+		e.byKind[k] = rs
+	}
+	var err error
+	e.wildcard, err = build(func(r *Rule) bool { return r.AppliesTo("*") })
+	if err != nil {
+		return fmt.Errorf("prepare rules for all kinds: %w", err)
+	}
+	return nil
+}
+
+// prepareQuery builds one query that evaluates every rule of a kind at once, so an
+// object costs one evaluation however many rules apply to it.
+func (e *Engine) prepareQuery(ctx context.Context, rules []*Rule, scoped bool) (rego.PreparedEvalQuery, error) {
+	var b strings.Builder
+	for i, r := range rules {
+		fmt.Fprintf(&b, "v%d := %s.violation\n", i, r.pkg)
+		if r.hasPatch {
+			fmt.Fprintf(&b, "p%d := %s.patch\n", i, r.pkg)
+		}
+		if scoped && r.hasApplies {
+			// A comprehension keeps the query defined when applies is undefined.
+			fmt.Fprintf(&b, "a%d := [x | x := %s.applies]\n", i, r.pkg)
+		}
+	}
+	return rego.New(
+		rego.Query(b.String()),
+		rego.Compiler(e.compiler),
+		rego.Store(e.store),
+	).PrepareForEval(ctx)
+}

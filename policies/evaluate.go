@@ -1,0 +1,206 @@
+package policies
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+)
+
+// GVK is the group, version and kind of the object under review.
+type GVK struct {
+	Group   string `json:"group"`
+	Version string `json:"version"`
+	Kind    string `json:"kind"`
+}
+
+// Input is the AdmissionRequest-shaped document rules see as input (with params
+// added by the engine). Object and OldObject are JSON-shaped values
+// (map[string]any, []any, string, float64/int64, bool, nil).
+type Input struct {
+	// Operation is CREATE, UPDATE, DELETE or AUDIT (offline and audit evaluation).
+	Operation string
+	Kind      GVK
+	// Namespace is "" for cluster-scoped objects; see NamespaceOf.
+	Namespace string
+	Name      string
+	Object    any
+	OldObject any
+	UserInfo  any
+	DryRun    bool
+}
+
+// Finding is one violation of one rule.
+type Finding struct {
+	RuleID   string    `json:"rule"`
+	Action   Action    `json:"action"`
+	Severity string    `json:"severity"`
+	Path     string    `json:"path"`
+	Message  string    `json:"message"`
+	Fix      string    `json:"fix"`
+	Patch    []PatchOp `json:"patch,omitempty"`
+}
+
+// Decision is the outcome of evaluating one object.
+type Decision struct {
+	Findings []Finding
+	// Patch is the merged JSON patch of every mutate finding, valid against the
+	// original object (missing parent maps are created once).
+	Patch []PatchOp
+	// Patched is the object with Patch applied; nil when Patch is empty.
+	Patched any
+	// InScope lists the IDs of the rules whose scope includes the object; filled
+	// only when evaluated WithScope.
+	InScope []string
+}
+
+// EvalOption tunes one evaluation.
+type EvalOption func(*evalConfig)
+
+type evalConfig struct{ scope bool }
+
+// WithScope also reports which rules consider the object in scope, so callers
+// can tell a pass from "not applicable".
+func WithScope() EvalOption { return func(c *evalConfig) { c.scope = true } }
+
+// Evaluate runs every rule that applies to the object's kind.
+func (e *Engine) Evaluate(ctx context.Context, in *Input, opts ...EvalOption) (*Decision, error) {
+	var cfg evalConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	rs := e.byKind[in.Kind.Kind]
+	if rs == nil {
+		rs = e.wildcard
+	}
+	if rs == nil {
+		return &Decision{}, nil
+	}
+	inputV, err := e.inputValue(in)
+	if err != nil {
+		return nil, err
+	}
+	q := rs.plain
+	if cfg.scope {
+		q = rs.scoped
+	}
+	results, err := q.Eval(ctx, rego.EvalParsedInput(inputV))
+	if err != nil {
+		return nil, fmt.Errorf("evaluate %s %s: %w", in.Kind.Kind, in.Name, err)
+	}
+	if len(results) != 1 {
+		return nil, fmt.Errorf("evaluate %s %s: query returned %d results", in.Kind.Kind, in.Name, len(results))
+	}
+	b := results[0].Bindings
+	d := &Decision{}
+	var mutations [][]PatchOp
+	for i, r := range rs.rules {
+		if cfg.scope && r.hasApplies {
+			if a, _ := b[fmt.Sprintf("a%d", i)].([]any); len(a) > 0 {
+				d.InScope = append(d.InScope, r.ID)
+			}
+		}
+		findings, err := parseViolations(r, b[fmt.Sprintf("v%d", i)])
+		if err != nil {
+			return nil, err
+		}
+		if len(findings) == 0 {
+			continue
+		}
+		if cfg.scope && !r.hasApplies {
+			d.InScope = append(d.InScope, r.ID)
+		}
+		var ops []PatchOp
+		if r.hasPatch && anyMutate(findings) {
+			if ops, err = parsePatch(r, b[fmt.Sprintf("p%d", i)]); err != nil {
+				return nil, err
+			}
+			mutations = append(mutations, ops)
+		}
+		for j := range findings {
+			if findings[j].Action == ActionMutate {
+				findings[j].Patch = ops
+			}
+		}
+		d.Findings = append(d.Findings, findings...)
+	}
+	if len(mutations) > 0 {
+		if d.Patched, d.Patch, err = applyAll(in.Object, mutations); err != nil {
+			return nil, fmt.Errorf("merge patches for %s %s: %w", in.Kind.Kind, in.Name, err)
+		}
+	}
+	return d, nil
+}
+
+func anyMutate(fs []Finding) bool {
+	for _, f := range fs {
+		if f.Action == ActionMutate {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) inputValue(in *Input) (ast.Value, error) {
+	obj, err := ast.InterfaceToValue(in.Object)
+	if err != nil {
+		return nil, fmt.Errorf("input object: %w", err)
+	}
+	old, err := ast.InterfaceToValue(in.OldObject)
+	if err != nil {
+		return nil, fmt.Errorf("input oldObject: %w", err)
+	}
+	user, err := ast.InterfaceToValue(in.UserInfo)
+	if err != nil {
+		return nil, fmt.Errorf("input userInfo: %w", err)
+	}
+	return ast.NewObject(
+		ast.Item(ast.InternedTerm("operation"), ast.StringTerm(in.Operation)),
+		ast.Item(ast.InternedTerm("kind"), ast.ObjectTerm(
+			ast.Item(ast.InternedTerm("group"), ast.StringTerm(in.Kind.Group)),
+			ast.Item(ast.InternedTerm("version"), ast.StringTerm(in.Kind.Version)),
+			ast.Item(ast.InternedTerm("kind"), ast.StringTerm(in.Kind.Kind)),
+		)),
+		ast.Item(ast.InternedTerm("namespace"), ast.StringTerm(in.Namespace)),
+		ast.Item(ast.InternedTerm("name"), ast.StringTerm(in.Name)),
+		ast.Item(ast.InternedTerm("object"), ast.NewTerm(obj)),
+		ast.Item(ast.InternedTerm("oldObject"), ast.NewTerm(old)),
+		ast.Item(ast.InternedTerm("userInfo"), ast.NewTerm(user)),
+		ast.Item(ast.InternedTerm("dryRun"), ast.BooleanTerm(in.DryRun)),
+		ast.Item(ast.InternedTerm("params"), e.paramsV),
+	), nil
+}
+
+func parseViolations(r *Rule, v any) ([]Finding, error) {
+	items, _ := v.([]any)
+	out := make([]Finding, 0, len(items))
+	for _, it := range items {
+		m, ok := it.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("rule %s (%s): violation entries must be objects with msg, path and fix, got %v", r.ID, r.File, it)
+		}
+		f := Finding{RuleID: r.ID, Action: r.DefaultAction, Severity: r.Severity}
+		if f.Message, ok = m["msg"].(string); !ok || f.Message == "" {
+			return nil, fmt.Errorf("rule %s (%s): violation without msg: %v", r.ID, r.File, it)
+		}
+		f.Path, _ = m["path"].(string)
+		f.Fix, _ = m["fix"].(string)
+		if a, present := m["action"]; present {
+			s, _ := a.(string)
+			f.Action = Action(s)
+			if !f.Action.Valid() {
+				return nil, fmt.Errorf("rule %s (%s): violation action %v must be deny, warn, mutate or audit", r.ID, r.File, a)
+			}
+		}
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Path != out[j].Path {
+			return out[i].Path < out[j].Path
+		}
+		return out[i].Message < out[j].Message
+	})
+	return out, nil
+}

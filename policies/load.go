@@ -1,0 +1,92 @@
+package policies
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	builtin "github.com/kgate-dev/kgate/rego"
+)
+
+// source is a tree of Rego files and the name its files are reported under.
+type source struct {
+	fsys fs.FS
+	// prefix is prepended to file paths in locations, so errors name a path the
+	// user can open (e.g. "rego/storage/ebs_gp3_not_gp2.rego" or the user's directory).
+	prefix string
+}
+
+func sources(dirs []string) ([]source, error) {
+	srcs := []source{{fsys: builtin.FS, prefix: "rego"}}
+	for _, d := range dirs {
+		st, err := os.Stat(d)
+		if err != nil {
+			return nil, fmt.Errorf("policy directory %s: %w", d, err)
+		}
+		if !st.IsDir() {
+			return nil, fmt.Errorf("policy directory %s: not a directory", d)
+		}
+		srcs = append(srcs, source{fsys: os.DirFS(d), prefix: d})
+	}
+	return srcs, nil
+}
+
+// loadModules parses every .rego file of the sources as Rego v1 with METADATA
+// processing. Test files are included only when tests is true, so that the
+// admission path never compiles them.
+func loadModules(srcs []source, tests bool) (map[string]*ast.Module, error) {
+	modules := map[string]*ast.Module{}
+	var errs []string
+	for _, src := range srcs {
+		err := fs.WalkDir(src.fsys, ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() || !strings.HasSuffix(p, ".rego") {
+				return nil
+			}
+			if !tests && strings.HasSuffix(p, "_test.rego") {
+				return nil
+			}
+			b, err := fs.ReadFile(src.fsys, p)
+			if err != nil {
+				return fmt.Errorf("read policy %s: %w", path.Join(src.prefix, p), err)
+			}
+			name := path.Join(src.prefix, p)
+			m, err := ast.ParseModuleWithOpts(name, string(b), ast.ParserOptions{
+				ProcessAnnotation: true,
+				RegoVersion:       ast.RegoV1,
+			})
+			if err != nil {
+				errs = append(errs, err.Error())
+				return nil
+			}
+			modules[name] = m
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("load policies from %s: %w", src.prefix, err)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("parse policies:\n  %s", strings.Join(errs, "\n  "))
+	}
+	return modules, nil
+}
+
+// compile compiles the modules once; every prepared query of the engine shares the
+// result.
+func compile(modules map[string]*ast.Module) (*ast.Compiler, error) {
+	c := ast.NewCompiler().
+		WithEnablePrintStatements(false).
+		WithDefaultRegoVersion(ast.RegoV1)
+	c.Compile(modules)
+	if c.Failed() {
+		return nil, fmt.Errorf("compile policies: %w", c.Errors)
+	}
+	return c, nil
+}

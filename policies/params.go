@@ -1,0 +1,70 @@
+package policies
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// defaultParams collects the parameter defaults every METADATA block declares:
+// global ones on library packages and rule-specific ones on rules. Parameters share
+// one flat name space so that rules can share global knobs (gpuThreshold,
+// trainingFamilies, ...); two packages declaring different defaults for one name is
+// an error, since the user could not tell which applies.
+func defaultParams(c *ast.Compiler) (map[string]any, error) {
+	params := map[string]any{}
+	owner := map[string]string{}
+	var errs []string
+	for _, entry := range c.GetAnnotationSet().Flatten() {
+		a := entry.Annotations
+		p, ok := a.Custom["params"].(map[string]any)
+		if !ok || a.Scope != "package" {
+			continue
+		}
+		for name, v := range p {
+			if prev, dup := owner[name]; dup {
+				if !equalJSON(params[name], v) {
+					errs = append(errs, fmt.Sprintf("%s: parameter %q already has another default in %s", a.Location, name, prev))
+				}
+				continue
+			}
+			owner[name] = a.Location.String()
+			params[name] = v
+		}
+	}
+	if len(errs) > 0 {
+		sort.Strings(errs)
+		return nil, fmt.Errorf("conflicting parameter defaults:\n  %s", strings.Join(errs, "\n  "))
+	}
+	return params, nil
+}
+
+// mergeParams overlays user parameters on the defaults. Unknown names are errors:
+// a misspelt parameter must not silently keep the default.
+func mergeParams(defaults, user map[string]any) (map[string]any, error) {
+	out := make(map[string]any, len(defaults))
+	for k, v := range defaults {
+		out[k] = v
+	}
+	var unknown []string
+	for k, v := range user {
+		if _, ok := defaults[k]; !ok {
+			unknown = append(unknown, k)
+			continue
+		}
+		out[k] = v
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return nil, fmt.Errorf("unknown parameter(s) %s: see `kgate policies` for the parameters each rule declares", strings.Join(unknown, ", "))
+	}
+	return out, nil
+}
+
+func equalJSON(a, b any) bool {
+	va, err1 := ast.InterfaceToValue(a)
+	vb, err2 := ast.InterfaceToValue(b)
+	return err1 == nil && err2 == nil && va.Compare(vb) == 0
+}
