@@ -87,7 +87,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 
 func newStore(defaults map[string]any) storage.Store {
 	return inmem.NewFromObjectWithOpts(map[string]any{
-		"kgate":     map[string]any{"defaults": defaults},
+		"kgate":     map[string]any{"defaults": defaults, "cluster_scoped": clusterScopedKinds()},
 		"inventory": map[string]any{"namespace": map[string]any{}, "cluster": map[string]any{}},
 	}, inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
 }

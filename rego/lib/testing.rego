@@ -6,12 +6,8 @@
 #   parameters collected from every METADATA block; kgate loads it for tests.
 package kgate.lib.testing
 
-cluster_scoped := {
-	"Namespace", "StorageClass", "PersistentVolume", "NodePool", "EC2NodeClass", "NodeClass",
-	"IngressClass", "VolumeAttributesClass", "ClusterRole", "ClusterRoleBinding",
-}
-
-namespace_of(obj) := "" if obj.kind in cluster_scoped
+# data.kgate.cluster_scoped is the engine's list of cluster-scoped kinds.
+namespace_of(obj) := "" if obj.kind in data.kgate.cluster_scoped
 
 else := ns if {
 	ns := obj.metadata.namespace

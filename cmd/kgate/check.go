@@ -1,0 +1,217 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kgate-dev/kgate/policies"
+	"github.com/kgate-dev/kgate/policies/check"
+	"github.com/kgate-dev/kgate/policies/manifest"
+	"github.com/kgate-dev/kgate/policies/report"
+)
+
+type checkFlags struct {
+	output     string
+	fix        bool
+	fixDir     string
+	policyDirs []string
+	paramsFile string
+	passes     bool
+	noColor    bool
+	workers    int
+}
+
+func newCheckCommand() *cobra.Command {
+	var f checkFlags
+	cmd := &cobra.Command{
+		Use:   "check [PATH|-]...",
+		Short: "Check manifests against the policies (for CI and GitOps pipelines)",
+		Long: `Check Kubernetes manifests with the same engine the admission webhook uses.
+
+PATH is a file, a directory (searched recursively for .yaml, .yml and .json files)
+or - for standard input, so rendered charts and overlays can be piped in:
+
+  helm template my-release ./chart | kgate check -
+  kustomize build overlays/prod | kgate check -
+
+Files may hold several YAML documents, kind: List objects or JSON. Every finding
+names the file, the document index (0-based, counting documents that hold an
+object), the line of the offending field, the object, the rule, the action, the
+message and the fix. The objects given in one run are the inventory referential
+rules look at (e.g. NETPOL-001 looks for a default-deny NetworkPolicy among them).
+
+Exit status: 0 when no finding has action deny, 1 when at least one has, 2 on an
+input or usage error (broken documents are reported with file and position; the
+other documents are still checked).`,
+		Example: `  kgate check deploy/
+  kgate check -o json manifests/ > findings.json
+  kgate check --fix storageclass.yaml > fixed.yaml
+  kgate check --fix-dir . k8s/          # rewrite the files in place with all mutations`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCheck(cmd, args, &f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.output, "output", "o", "text", "output format: text, json, junit, sarif or github")
+	fl.BoolVar(&f.fix, "fix", false, "print the manifests with every mutation applied to stdout (the report goes to stderr)")
+	fl.StringVar(&f.fixDir, "fix-dir", "", "write the changed manifests under `DIR` (same relative paths; DIR=. rewrites in place)")
+	fl.StringArrayVar(&f.policyDirs, "policies", nil, "add the Rego policies of `DIR` to the built-in ones (repeatable)")
+	fl.StringVar(&f.paramsFile, "params", "", "YAML `FILE` of rule parameters overriding the defaults (see kgate policies)")
+	fl.BoolVar(&f.passes, "passes", false, "also list, per object, the rules it was in scope of and passed")
+	fl.BoolVar(&f.noColor, "no-color", false, "never colour the text output (it is coloured only on a terminal)")
+	fl.IntVar(&f.workers, "workers", 0, "parallel workers (default: number of CPUs)")
+	return cmd
+}
+
+func runCheck(cmd *cobra.Command, args []string, f *checkFlags) error {
+	write, err := writer(f.output)
+	if err != nil {
+		return err
+	}
+	if len(args) == 0 {
+		return fmt.Errorf("no input: give files, directories or - for standard input (see kgate check --help)")
+	}
+	engine, err := newEngine(cmd, f.policyDirs, f.paramsFile)
+	if err != nil {
+		return err
+	}
+	fixing := f.fix || f.fixDir != ""
+	res, err := check.Run(cmd.Context(), engine, check.Options{
+		Paths: args, Stdin: cmd.InOrStdin(), Workers: f.workers, Passes: f.passes, Fix: fixing,
+	})
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	if f.fix && f.fixDir == "" {
+		if err := printFixed(out, res.Files); err != nil {
+			return err
+		}
+		out = cmd.ErrOrStderr()
+	}
+	if f.fixDir != "" {
+		if err := writeFixed(cmd.ErrOrStderr(), f.fixDir, res.Files); err != nil {
+			return err
+		}
+	}
+	color := !f.noColor && isTerminal(out) && os.Getenv("NO_COLOR") == ""
+	if err := write(out, res.Report, color); err != nil {
+		return err
+	}
+	switch {
+	case res.Report.Summary.Errors > 0:
+		return &exitError{exitUsage}
+	case res.Report.Summary.Deny > 0:
+		return &exitError{exitDeny}
+	}
+	return nil
+}
+
+type reportWriter func(w io.Writer, r *report.Report, color bool) error
+
+func writer(format string) (reportWriter, error) {
+	switch format {
+	case "text":
+		return func(w io.Writer, r *report.Report, color bool) error {
+			return report.WriteText(w, r, report.TextOptions{Color: color})
+		}, nil
+	case "json":
+		return func(w io.Writer, r *report.Report, _ bool) error { return report.WriteJSON(w, r) }, nil
+	case "junit":
+		return func(w io.Writer, r *report.Report, _ bool) error { return report.WriteJUnit(w, r) }, nil
+	case "sarif":
+		return func(w io.Writer, r *report.Report, _ bool) error { return report.WriteSARIF(w, r) }, nil
+	case "github":
+		return func(w io.Writer, r *report.Report, _ bool) error { return report.WriteGitHub(w, r) }, nil
+	}
+	return nil, fmt.Errorf("unknown output format %q: use text, json, junit, sarif or github", format)
+}
+
+func newEngine(cmd *cobra.Command, dirs []string, paramsFile string) (*policies.Engine, error) {
+	var params map[string]any
+	if paramsFile != "" {
+		b, err := os.ReadFile(paramsFile)
+		if err != nil {
+			return nil, fmt.Errorf("read parameters: %w", err)
+		}
+		if err := yaml.Unmarshal(b, &params); err != nil {
+			return nil, fmt.Errorf("parameters %s: %w", paramsFile, err)
+		}
+	}
+	e, err := policies.New(cmd.Context(), policies.Options{PolicyDirs: dirs, Params: params})
+	if err != nil {
+		if paramsFile != "" {
+			return nil, fmt.Errorf("%w (parameters from %s)", err, paramsFile)
+		}
+		return nil, err
+	}
+	return e, nil
+}
+
+// printFixed writes every input file, fixed where a mutation applied, as one
+// stream; several files are separated by document markers and named in a comment.
+func printFixed(w io.Writer, files []*manifest.File) error {
+	for i, file := range files {
+		b, err := file.Bytes()
+		if err != nil {
+			return err
+		}
+		if len(files) > 1 {
+			if i > 0 {
+				if _, err := io.WriteString(w, "---\n"); err != nil {
+					return err
+				}
+			}
+			if _, err := fmt.Fprintf(w, "# Source: %s\n", file.Path); err != nil {
+				return err
+			}
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+		if len(b) > 0 && b[len(b)-1] != '\n' {
+			if _, err := io.WriteString(w, "\n"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func writeFixed(log io.Writer, dir string, files []*manifest.File) error {
+	for _, file := range files {
+		if !file.Changed() {
+			continue
+		}
+		b, err := file.Bytes()
+		if err != nil {
+			return err
+		}
+		rel := file.Path
+		if rel == check.StdinName {
+			rel = "stdin.yaml"
+		}
+		rel = strings.TrimLeft(filepath.Clean("/"+rel), "/")
+		dst := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return fmt.Errorf("write fix: %w", err)
+		}
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
+			return fmt.Errorf("write fix: %w", err)
+		}
+		fmt.Fprintf(log, "fixed %s\n", dst)
+	}
+	return nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

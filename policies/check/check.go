@@ -1,0 +1,256 @@
+// Package check runs the engine over manifest files: the offline front end used by
+// `kgate check` in pipelines.
+package check
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/kgate-dev/kgate/policies"
+	"github.com/kgate-dev/kgate/policies/manifest"
+	"github.com/kgate-dev/kgate/policies/report"
+)
+
+// StdinName is the file name findings from standard input carry.
+const StdinName = "<stdin>"
+
+// Options select the inputs of a check run.
+type Options struct {
+	// Paths are files, directories (searched recursively for .yaml, .yml and
+	// .json) or "-" for standard input.
+	Paths []string
+	Stdin io.Reader
+	// Workers bounds parallel parsing and evaluation; 0 means GOMAXPROCS.
+	Workers int
+	// Passes also lists the rules each object passed.
+	Passes bool
+	// Fix applies every mutation to the parsed files (see Result.Files).
+	Fix bool
+}
+
+// Result is the report and the parsed files (patched when Options.Fix is set).
+type Result struct {
+	Report *report.Report
+	Files  []*manifest.File
+}
+
+type input struct {
+	name string
+	data []byte
+}
+
+// Run checks every object of the inputs. The objects of one run form the
+// inventory that referential rules (NETPOL-001, PVC → StorageClass) look at.
+func Run(ctx context.Context, e *policies.Engine, opts Options) (*Result, error) {
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	rep := &report.Report{Rules: e.Rules()}
+	inputs, readErrs := collect(opts)
+	rep.Errors = append(rep.Errors, readErrs...)
+
+	files := make([]*manifest.File, len(inputs))
+	parallel(len(inputs), workers, func(i int) {
+		files[i] = manifest.Parse(inputs[i].name, inputs[i].data)
+	})
+	var docs []*manifest.Document
+	for _, f := range files {
+		docs = append(docs, f.Docs...)
+		for _, pe := range f.Errors {
+			doc := pe.Doc
+			rep.Errors = append(rep.Errors, report.Error{File: pe.File, Doc: &doc, Line: pe.Line, Message: pe.Message})
+		}
+	}
+
+	if err := e.SetInventory(ctx, inventory(e, docs)); err != nil {
+		return nil, err
+	}
+	decisions := make([]*policies.Decision, len(docs))
+	evalErrs := make([]error, len(docs))
+	var evalOpts []policies.EvalOption
+	if opts.Passes {
+		evalOpts = append(evalOpts, policies.WithScope())
+	}
+	parallel(len(docs), workers, func(i int) {
+		decisions[i], evalErrs[i] = e.Evaluate(ctx, inputFor(docs[i]), evalOpts...)
+	})
+
+	for i, d := range docs {
+		if evalErrs[i] != nil {
+			doc := d.Index
+			rep.Errors = append(rep.Errors, report.Error{File: d.File, Doc: &doc, Line: d.Line, Message: evalErrs[i].Error()})
+			continue
+		}
+		addFindings(rep, d, decisions[i], opts.Passes)
+		if opts.Fix && len(decisions[i].Patch) > 0 {
+			if err := d.ApplyPatch(decisions[i].Patch); err != nil {
+				doc := d.Index
+				rep.Errors = append(rep.Errors, report.Error{File: d.File, Doc: &doc, Line: d.Line, Message: fmt.Sprintf("apply fix: %v", err)})
+			}
+		}
+	}
+	rep.Finish(len(docs))
+	return &Result{Report: rep, Files: files}, nil
+}
+
+func inputFor(d *manifest.Document) *policies.Input {
+	group, version := "", d.APIVersion()
+	if i := strings.Index(version, "/"); i >= 0 {
+		group, version = version[:i], version[i+1:]
+	}
+	return &policies.Input{
+		Operation: "CREATE",
+		Kind:      policies.GVK{Group: group, Version: version, Kind: d.Kind()},
+		Namespace: policies.NamespaceOf(d.Kind(), d.Namespace()),
+		Name:      d.Name(),
+		Object:    d.Object,
+	}
+}
+
+func inventory(e *policies.Engine, docs []*manifest.Document) *policies.Inventory {
+	inv := policies.NewInventory()
+	kinds := e.InventoryKinds()
+	for _, d := range docs {
+		if slices.Contains(kinds, d.Kind()) {
+			inv.Add(d.Kind(), policies.NamespaceOf(d.Kind(), d.Namespace()), d.Name(), d.Object)
+		}
+	}
+	return inv
+}
+
+func addFindings(rep *report.Report, d *manifest.Document, dec *policies.Decision, passes bool) {
+	var itemp *int
+	if d.Item >= 0 {
+		it := d.Item
+		itemp = &it
+	}
+	ns := policies.NamespaceOf(d.Kind(), d.Namespace())
+	failed := map[string]bool{}
+	for _, f := range dec.Findings {
+		failed[f.RuleID] = true
+		patch := f.Patch
+		if patch == nil {
+			patch = []policies.PatchOp{}
+		}
+		rep.Findings = append(rep.Findings, report.Finding{
+			Rule: f.RuleID, Action: f.Action, Severity: f.Severity,
+			File: d.File, Doc: d.Index, Item: itemp, Line: d.LineOf(f.Path),
+			Kind: d.Kind(), APIVersion: d.APIVersion(), Namespace: ns, Name: d.Name(),
+			Path: f.Path, Message: f.Message, Fix: f.Fix, Patch: patch,
+		})
+	}
+	if !passes {
+		return
+	}
+	for _, id := range dec.InScope {
+		if !failed[id] {
+			rep.Passes = append(rep.Passes, report.Pass{Rule: id, File: d.File, Doc: d.Index, Item: itemp, Kind: d.Kind(), Namespace: ns, Name: d.Name()})
+		}
+	}
+}
+
+// collect reads every input; unreadable paths become report errors so that the
+// other inputs are still checked.
+func collect(opts Options) ([]input, []report.Error) {
+	var inputs []input
+	var errs []report.Error
+	fail := func(path string, err error) {
+		errs = append(errs, report.Error{File: path, Message: err.Error()})
+	}
+	for _, p := range opts.Paths {
+		if p == "-" {
+			if opts.Stdin == nil {
+				fail(StdinName, fmt.Errorf("no standard input"))
+				continue
+			}
+			b, err := io.ReadAll(opts.Stdin)
+			if err != nil {
+				fail(StdinName, fmt.Errorf("read standard input: %w", err))
+				continue
+			}
+			inputs = append(inputs, input{name: StdinName, data: b})
+			continue
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			fail(p, fmt.Errorf("cannot read: %w", unwrapPathError(err)))
+			continue
+		}
+		var paths []string
+		if st.IsDir() {
+			err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+				if err != nil {
+					fail(path, unwrapPathError(err))
+					return nil
+				}
+				if !d.IsDir() && manifestExt(path) {
+					paths = append(paths, path)
+				}
+				return nil
+			})
+			if err != nil {
+				fail(p, err)
+			}
+			sort.Strings(paths)
+		} else {
+			paths = []string{p}
+		}
+		for _, path := range paths {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				fail(path, fmt.Errorf("cannot read: %w", unwrapPathError(err)))
+				continue
+			}
+			inputs = append(inputs, input{name: path, data: b})
+		}
+	}
+	return inputs, errs
+}
+
+func manifestExt(path string) bool {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*fs.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// parallel runs fn for 0..n-1 on at most workers goroutines.
+func parallel(n, workers int, fn func(int)) {
+	if workers > n {
+		workers = n
+	}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				fn(i)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}

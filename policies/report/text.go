@@ -1,0 +1,135 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/kgate-dev/kgate/policies"
+)
+
+// TextOptions tune the human-readable output.
+type TextOptions struct {
+	// Color uses ANSI colours; callers enable it only on a terminal.
+	Color bool
+}
+
+const (
+	reset  = "\x1b[0m"
+	bold   = "\x1b[1m"
+	dim    = "\x1b[2m"
+	red    = "\x1b[31m"
+	yellow = "\x1b[33m"
+	cyan   = "\x1b[36m"
+	blue   = "\x1b[34m"
+)
+
+// WriteText writes findings grouped by file and object, then errors and a summary.
+func WriteText(w io.Writer, r *Report, opts TextOptions) error {
+	p := &printer{w: w, color: opts.Color}
+	lastFile, lastObj := "", ""
+	for _, f := range r.Findings {
+		if f.File != lastFile {
+			if lastFile != "" {
+				p.printf("\n")
+			}
+			p.printf("%s\n", p.paint(bold, f.File))
+			lastFile, lastObj = f.File, ""
+		}
+		obj := objectLabel(f.Kind, f.Namespace, f.Name, f.Doc, f.Item)
+		if obj != lastObj {
+			p.printf("  %s\n", obj)
+			lastObj = obj
+		}
+		p.printf("    %s %s %s\n", p.action(f.Action), p.paint(bold, f.Rule), p.paint(dim, fmt.Sprintf("line %d  %s", f.Line, f.Path)))
+		p.printf("           %s\n", f.Message)
+		if f.Fix != "" {
+			p.printf("           %s %s\n", p.paint(dim, "fix:"), f.Fix)
+		}
+	}
+	if len(r.Errors) > 0 {
+		if len(r.Findings) > 0 {
+			p.printf("\n")
+		}
+		p.printf("%s\n", p.paint(bold+red, "errors"))
+		for _, e := range r.Errors {
+			p.printf("  %s %s\n", p.paint(red, "✗"), errorLabel(e))
+		}
+	}
+	if len(r.Findings) > 0 || len(r.Errors) > 0 {
+		p.printf("\n")
+	}
+	s := r.Summary
+	p.printf("%d objects, %d findings (%s, %s, %s, %s), %d errors\n",
+		s.Objects, s.Findings,
+		p.count(s.Deny, "deny", red), p.count(s.Warn, "warn", yellow),
+		p.count(s.Mutate, "mutate", cyan), p.count(s.Audit, "audit", blue), s.Errors)
+	return p.err
+}
+
+func objectLabel(kind, ns, name string, doc int, item *int) string {
+	id := name
+	if ns != "" {
+		id = ns + "/" + name
+	}
+	where := fmt.Sprintf("document %d", doc)
+	if item != nil {
+		where += fmt.Sprintf(", item %d", *item)
+	}
+	return fmt.Sprintf("%s %s (%s)", kind, id, where)
+}
+
+func errorLabel(e Error) string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	if e.Doc != nil {
+		fmt.Fprintf(&b, " (document %d)", *e.Doc)
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Message)
+	return b.String()
+}
+
+type printer struct {
+	w     io.Writer
+	color bool
+	err   error
+}
+
+func (p *printer) printf(format string, args ...any) {
+	if p.err == nil {
+		_, p.err = fmt.Fprintf(p.w, format, args...)
+	}
+}
+
+func (p *printer) paint(code, s string) string {
+	if !p.color || s == "" {
+		return s
+	}
+	return code + s + reset
+}
+
+func (p *printer) action(a policies.Action) string {
+	label := fmt.Sprintf("%-6s", a)
+	switch a {
+	case policies.ActionDeny:
+		return p.paint(red, label)
+	case policies.ActionWarn:
+		return p.paint(yellow, label)
+	case policies.ActionMutate:
+		return p.paint(cyan, label)
+	default:
+		return p.paint(blue, label)
+	}
+}
+
+func (p *printer) count(n int, label, color string) string {
+	s := fmt.Sprintf("%d %s", n, label)
+	if n == 0 {
+		return s
+	}
+	return p.paint(color, s)
+}
