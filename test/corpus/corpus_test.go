@@ -85,7 +85,7 @@ func TestCorpus(t *testing.T) {
 		sets[strings.SplitN(e.File, "/", 2)[0]] = true
 	}
 	verdicts := map[string]map[string]string{} // object key -> rule -> verdict
-	nsVerdicts := map[string]string{}           // set/namespace -> NETPOL-001 verdict
+	nsVerdicts := map[string]string{}          // set/namespace -> NETPOL-001 verdict
 	errorFiles := map[string]bool{}
 	objects := 0
 	for set := range sets {
