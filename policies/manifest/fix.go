@@ -52,6 +52,11 @@ func applyNode(n *yaml.Node, segs []string, op policies.PatchOp) error {
 		if err := value.Encode(op.Value); err != nil {
 			return err
 		}
+		// An empty map added as a parent gets members next: write it in block
+		// style like the rest of a typical manifest.
+		if value.Kind == yaml.MappingNode && len(value.Content) == 0 {
+			value.Style = 0
+		}
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
