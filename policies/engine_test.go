@@ -113,9 +113,9 @@ func TestParams(t *testing.T) {
 func TestBadPolicyIsRejectedWithLocation(t *testing.T) {
 	dir := t.TempDir()
 	cases := map[string]string{
-		"no id": "# METADATA\n# title: x\n# custom:\n#   severity: low\n#   kinds: [Pod]\n#   default_action: warn\npackage kgate.rules.x.y\n\nviolation contains {\"msg\": \"m\"} if false\n",
+		"no id":      "# METADATA\n# title: x\n# custom:\n#   severity: low\n#   kinds: [Pod]\n#   default_action: warn\npackage kgate.rules.x.y\n\nviolation contains {\"msg\": \"m\"} if false\n",
 		"bad action": "# METADATA\n# title: x\n# custom:\n#   id: X-1\n#   severity: low\n#   kinds: [Pod]\n#   default_action: block\npackage kgate.rules.x.y\n\nviolation contains {\"msg\": \"m\"} if false\n",
-		"syntax": "package kgate.rules.x.y\n\nviolation contains if {\n",
+		"syntax":     "package kgate.rules.x.y\n\nviolation contains if {\n",
 	}
 	for name, src := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -64,8 +64,8 @@ func TestParseDocumentsAndLines(t *testing.T) {
 	}{
 		{0, "/metadata/annotations/x~1y", 8},
 		{0, "/spec/ports/0/port", 11},
-		{0, "/spec/ports/3", 10},                 // missing element: closest parent
-		{0, "/metadata/labels/app", 5},           // missing map: metadata
+		{0, "/spec/ports/3", 10},       // missing element: closest parent
+		{0, "/metadata/labels/app", 5}, // missing map: metadata
 		{0, "", 3},
 		{3, "/spec/containers/0/resources", 26}, // flow style: one line
 		{1, "/metadata/name", 20},
