@@ -80,9 +80,8 @@ func TestMergedPatchCreatesMissingMapOnce(t *testing.T) {
 			if !reflect.DeepEqual(got["metadata"], tc.want) {
 				t.Errorf("patched metadata = %v, want %v", got["metadata"], tc.want)
 			}
-			pj, _ := json.Marshal(d.Patched)
-			if string(pj) != string(patched) {
-				t.Errorf("Decision.Patched differs from the patch result:\n%s\n%s", pj, patched)
+			if !reflect.DeepEqual(d.Patched, got) {
+				t.Errorf("Decision.Patched differs from the patch result:\n%v\n%v", d.Patched, got)
 			}
 			// Idempotence: the patched object yields no finding and no patch.
 			again, err := e.Evaluate(context.Background(), &Input{Operation: "CREATE", Kind: GVK{Version: "v1", Kind: "ConfigMap"}, Namespace: "default", Name: "cm", Object: got})

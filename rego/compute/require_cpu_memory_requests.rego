@@ -1,0 +1,80 @@
+# METADATA
+# title: Containers request CPU and memory and limit memory
+# description: |
+#   Karpenter chooses and packs nodes from requests only. A container without CPU and
+#   memory requests is invisible to bin-packing: it runs as BestEffort on whatever node
+#   has room, often an expensive GPU node, as unaccounted waste, and is the first to be
+#   evicted; Fargate bills the vCPU/memory combination derived from requests. Without a
+#   memory limit, one leaking pod can push its neighbours out of memory. Every container
+#   and init container of a pod template in a GenAI namespace needs requests.cpu,
+#   requests.memory and (requireMemoryLimit) limits.memory; a CPU limit is not required.
+#   Pod-level spec.resources and the defaults of the namespace's LimitRange
+#   (honourLimitRange) count; injected sidecars (ignoredContainers) are skipped. Templates
+#   are rejected, Pods created by a controller only warned. Nothing is mutated: the right
+#   numbers come from measurement.
+# related_resources:
+# - ref: https://github.com/kgate-dev/kgate/blob/main/docs/rules.md#compute-001
+# custom:
+#   id: COMPUTE-001
+#   severity: high
+#   kinds: [Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, PyTorchJob, MPIJob, RayCluster, RayJob, RayService, LeaderWorkerSet]
+#   default_action: deny
+#   inventory: [LimitRange]
+#   params:
+#     requireMemoryLimit: true
+#     honourLimitRange: true
+package kgate.rules.compute.require_cpu_memory_requests
+
+import data.kgate.lib
+import data.kgate.lib.pods
+
+applies if {
+	lib.pod_bearing
+	lib.genai_namespace
+}
+
+# required lists the [list, resource] pairs every container must set.
+required := array.concat([["requests", "cpu"], ["requests", "memory"]], memory_limit)
+
+memory_limit := [["limits", "memory"]] if lib.params.requireMemoryLimit
+
+else := []
+
+violation contains v if {
+	applies
+	some c in lib.containers
+	not lib.ignored_container(c.container)
+	missing := [concat(".", f) | some f in required; not has_field(c, f)]
+	count(missing) > 0
+	v := {
+		"msg": sprintf("%s sets no %s", [pods.container_ref(c), concat(", ", missing)]),
+		"path": concat("", [c.path, "/resources"]),
+		"fix": sprintf("set resources.%s from observed usage (e.g. requests: {cpu: 250m, memory: 512Mi}, limits: {memory: 768Mi}), or give the namespace a LimitRange with defaults", [concat(", resources.", missing)]),
+		"action": pods.enforce("deny"),
+	}
+}
+
+has_field(c, [list, name]) if present(lib.resources(c.container, list), name)
+
+# Pod-level resources (PodLevelResources) cover every container.
+has_field(c, [list, name]) if present(lib.get(lib.get(c.template.spec, "resources", {}), list, {}), name)
+
+has_field(_, f) if {
+	lib.params.honourLimitRange
+	limit_range_default(f)
+}
+
+present(resource_list, name) if lib.get(resource_list, name, null) != null
+
+# LimitRange defaults as the API server fills them in for type Container: a default
+# request comes from defaultRequest, default, max or min; a default limit from default
+# or max. LimitRanger applies them to Pods before kgate sees them, never to templates.
+default_keys := {"requests": ["defaultRequest", "default", "max", "min"], "limits": ["default", "max"]}
+
+limit_range_default([list, name]) if {
+	some lr in object.get(data.inventory, ["namespace", lib.namespace, "LimitRange"], {})
+	some item in lib.get(lib.get(lr, "spec", {}), "limits", [])
+	item.type == "Container"
+	some key in default_keys[list]
+	present(lib.get(item, key, {}), name)
+}
