@@ -1,0 +1,42 @@
+package manifest
+
+import (
+	"strings"
+	"testing"
+)
+
+// BenchmarkParse reads a 100-document file of Deployments.
+func BenchmarkParse(b *testing.B) {
+	doc := `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+  namespace: team-01
+  labels: {app: app}
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: app}
+  template:
+    metadata:
+      labels: {app: app}
+    spec:
+      containers:
+      - name: api
+        image: 111122223333.dkr.ecr.us-west-2.amazonaws.com/app:1.0.0
+        ports:
+        - containerPort: 8080
+        resources:
+          requests: {cpu: 500m, memory: 1Gi}
+          limits: {memory: 1Gi}
+`
+	data := []byte(strings.Repeat(doc+"---\n", 100))
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		f := Parse("bench.yaml", data)
+		if len(f.Docs) != 100 {
+			b.Fatal(len(f.Docs))
+		}
+	}
+}
