@@ -61,12 +61,14 @@ if command -v flock >/dev/null; then
   exec 9>"$CACHE_ROOT/.lock"
   flock 9 || die "cannot lock $CACHE_ROOT/.lock"
   if cached; then echo "$DEST"; exit 0; fi
+  rm -rf "$CACHE_ROOT"/.build.*   # leftovers of killed builds (we hold the lock)
 fi
 
 # Build into a temp dir on the same filesystem, then rename: an interrupted
 # build never leaves a half-filled cache entry behind.
 TMP="$(mktemp -d "$CACHE_ROOT/.build.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
+trap 'exit 130' INT; trap 'exit 143' TERM   # so the EXIT trap cleans up on Ctrl-C/kill
 mkdir -p "$TMP/out"
 cd "$TMP"   # never let go commands see (or edit) the repository's go.mod
 
@@ -80,9 +82,11 @@ export CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -mod=mod"
 # MODULE and replaces every module upstream points at a local path with its
 # published REPLACE_VERSION (derived from upstream's go.mod, not hard-coded).
 write_wrapper() {
-  local dir="$1" mod="$2" ver="$3" repl_ver="$4" gomod m
-  gomod="$(go mod download -json "$mod@$ver" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')" &&
-    [[ -f "$gomod" ]] || die "could not download $mod@$ver from the Go module proxy"
+  local dir="$1" mod="$2" ver="$3" repl_ver="$4" json gomod m
+  json="$(go mod download -json "$mod@$ver")" ||
+    die "cannot download $mod@$ver from the Go module proxy: $(sed -n 's/.*"Error": "\(.*\)".*/\1/p' <<<"$json")"
+  gomod="$(sed -n 's/.*"GoMod": "\(.*\)".*/\1/p' <<<"$json")"
+  [[ -f "$gomod" ]] || die "no go.mod for $mod@$ver in: $json"
   mkdir -p "$dir"
   {
     echo "module kgate.local/envtest-wrapper"
