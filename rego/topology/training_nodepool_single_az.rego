@@ -10,9 +10,9 @@
 #   single-value In requirement (or template label) on topology.kubernetes.io/zone or
 #   topology.k8s.aws/zone-id; otherwise Karpenter may launch its nodes in every AZ of
 #   the EC2NodeClass subnets. An EC2NodeClass from the inventory whose subnets lie in one
-#   AZ is accepted too (acceptSingleSubnetNodeClass). Violations are denied; when the
-#   EC2NodeClass inventory is empty (cold cache, or an offline check without it) they
-#   are only warned. With defaultTrainingZone set, a new pool without any zone
+#   AZ is accepted too (acceptSingleSubnetNodeClass). Violations are denied, also when
+#   the EC2NodeClass is unknown: the pool's own requirements allow several zones, which
+#   is what a reviewer of the NodePool sees. With defaultTrainingZone set, a new pool without any zone
 #   requirement gets one; never on UPDATE, where a new requirement drifts running nodes.
 # related_resources:
 # - ref: https://github.com/kgate-dev/kgate/blob/main/docs/rules.md#topo-002
@@ -92,25 +92,15 @@ describe(r) := sprintf("In %v", [r.values]) if {
 	r.values
 } else := r.operator
 
-# Appendix B: a rule that reads the inventory degrades to warn when it is cold. With
-# no EC2NodeClass known at all, the pool's class may still select one subnet.
-cold_inventory if {
-	lib.params.acceptSingleSubnetNodeClass
-	karpenter.node_class_ref
-	count(karpenter.ec2_node_classes) == 0
-}
-
 mutating if {
 	lib.creating
 	lib.params.defaultTrainingZone != ""
 	count(karpenter.zone_requirements) == 0
 }
 
-action := "mutate" if {
-	mutating
-} else := "warn" if {
-	cold_inventory
-} else := "deny"
+action := "mutate" if mutating
+
+else := "deny"
 
 # A zone id (usw2-az1) goes under topology.k8s.aws/zone-id, a zone name under
 # topology.kubernetes.io/zone.

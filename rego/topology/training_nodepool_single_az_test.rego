@@ -135,13 +135,13 @@ test_single_az_node_class_is_accepted if {
 	count(rule.violation) == 1 with input as testing.review(p5) with data.inventory as {"cluster": {"EC2NodeClass": {"p5-efa": multi}}}
 }
 
-# Appendix B: with no EC2NodeClass known at all (cold cache, offline check without
-# it), the violation is only a warning.
-test_cold_inventory_warns if {
+# The zone requirement alone decides: with no EC2NodeClass known (an offline check
+# of NodePools only, or a cold cache) a multi-zone training pool is still denied, and
+# the fix names the single-subnet EC2NodeClass alternative.
+test_unknown_node_class_still_denies if {
 	[v] := [v | some v in rule.violation with input as testing.review(p5) with data.inventory as {}]
-	v.action == "warn"
-	[d] := [v | some v in rule.violation with input as testing.review_with(p5, {"acceptSingleSubnetNodeClass": false}) with data.inventory as {}]
-	d.action == "deny"
+	v.action == "deny"
+	contains(v.fix, "EC2NodeClass p5-efa")
 }
 
 test_default_zone_is_added_on_create if {
