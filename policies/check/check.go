@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -48,8 +47,23 @@ type input struct {
 	data []byte
 }
 
+// chunksPerTask bounds the documents one worker evaluates at a time, so a single
+// large stream (helm template | kgate check -) still uses every CPU.
+const chunksPerTask = 64
+
+// task is a range of document chunks of one file.
+type task struct {
+	file   *manifest.File
+	lo, hi int
+}
+
 // Run checks every object of the inputs. The objects of one run form the
 // inventory that referential rules (NETPOL-001, PVC → StorageClass) look at.
+//
+// It streams: first only the documents whose kinds referential rules read are
+// parsed, to build the inventory; then every range of documents is parsed,
+// evaluated and located, and (unless fixing) forgotten, so memory stays bounded
+// by the inventory and the findings rather than the size of the input.
 func Run(ctx context.Context, e *policies.Engine, opts Options) (*Result, error) {
 	workers := opts.Workers
 	if workers <= 0 {
@@ -60,46 +74,78 @@ func Run(ctx context.Context, e *policies.Engine, opts Options) (*Result, error)
 	rep.Errors = append(rep.Errors, readErrs...)
 
 	files := make([]*manifest.File, len(inputs))
-	parallel(len(inputs), workers, func(i int) {
-		files[i] = manifest.Parse(inputs[i].name, inputs[i].data)
-	})
-	var docs []*manifest.Document
-	for _, f := range files {
-		docs = append(docs, f.Docs...)
-		for _, pe := range f.Errors {
-			doc := pe.Doc
-			rep.Errors = append(rep.Errors, report.Error{File: pe.File, Doc: &doc, Line: pe.Line, Message: pe.Message})
+	var tasks []task
+	for i, in := range inputs {
+		files[i] = manifest.Split(in.name, in.data)
+		for lo := 0; lo < files[i].NumChunks(); lo += chunksPerTask {
+			tasks = append(tasks, task{files[i], lo, min(lo+chunksPerTask, files[i].NumChunks())})
 		}
 	}
 
-	if err := e.SetInventory(ctx, inventory(e, docs)); err != nil {
+	invKinds := map[string]bool{}
+	for _, k := range e.InventoryKinds() {
+		invKinds[k] = true
+	}
+	// Unknown kind hints (JSON, lists) are parsed in this pass too: they may hold
+	// inventory objects.
+	wantInventory := func(kind string) bool { return kind == "" || invKinds[kind] }
+	invDocs := make([][]*manifest.Document, len(tasks))
+	parallel(len(tasks), workers, func(i int) {
+		t := tasks[i]
+		invDocs[i], _ = t.file.ParseRange(t.lo, t.hi, wantInventory, false)
+	})
+	inv := policies.NewInventory()
+	for _, docs := range invDocs {
+		for _, d := range docs {
+			if invKinds[d.Kind()] {
+				inv.Add(d.Kind(), policies.NamespaceOf(d.Kind(), d.Namespace()), d.Name(), d.Object)
+			}
+		}
+	}
+	invDocs = nil
+	if err := e.SetInventory(ctx, inv); err != nil {
 		return nil, err
 	}
-	decisions := make([]*policies.Decision, len(docs))
-	evalErrs := make([]error, len(docs))
+
 	var evalOpts []policies.EvalOption
 	if opts.Passes {
 		evalOpts = append(evalOpts, policies.WithScope())
 	}
-	parallel(len(docs), workers, func(i int) {
-		decisions[i], evalErrs[i] = e.Evaluate(ctx, inputFor(docs[i]), evalOpts...)
-	})
-
-	for i, d := range docs {
-		if evalErrs[i] != nil {
-			doc := d.Index
-			rep.Errors = append(rep.Errors, report.Error{File: d.File, Doc: &doc, Line: d.Line, Message: evalErrs[i].Error()})
-			continue
+	parts := make([]*report.Report, len(tasks))
+	objects := make([]int, len(tasks))
+	parallel(len(tasks), workers, func(i int) {
+		t := tasks[i]
+		docs, errs := t.file.ParseRange(t.lo, t.hi, nil, opts.Fix)
+		part := &report.Report{}
+		for _, pe := range errs {
+			doc := pe.Doc
+			part.Errors = append(part.Errors, report.Error{File: pe.File, Doc: &doc, Line: pe.Line, Message: pe.Message})
 		}
-		addFindings(rep, d, decisions[i], opts.Passes)
-		if opts.Fix && len(decisions[i].Patch) > 0 {
-			if err := d.ApplyPatch(decisions[i].Patch); err != nil {
+		for _, d := range docs {
+			dec, err := e.Evaluate(ctx, inputFor(d), evalOpts...)
+			if err != nil {
 				doc := d.Index
-				rep.Errors = append(rep.Errors, report.Error{File: d.File, Doc: &doc, Line: d.Line, Message: fmt.Sprintf("apply fix: %v", err)})
+				part.Errors = append(part.Errors, report.Error{File: d.File, Doc: &doc, Line: d.Line, Message: err.Error()})
+				continue
+			}
+			addFindings(part, d, dec, opts.Passes)
+			if opts.Fix && len(dec.Patch) > 0 {
+				if err := d.ApplyPatch(dec.Patch); err != nil {
+					doc := d.Index
+					part.Errors = append(part.Errors, report.Error{File: d.File, Doc: &doc, Line: d.Line, Message: fmt.Sprintf("apply fix: %v", err)})
+				}
 			}
 		}
+		parts[i], objects[i] = part, len(docs)
+	})
+	total := 0
+	for i, part := range parts {
+		rep.Findings = append(rep.Findings, part.Findings...)
+		rep.Errors = append(rep.Errors, part.Errors...)
+		rep.Passes = append(rep.Passes, part.Passes...)
+		total += objects[i]
 	}
-	rep.Finish(len(docs))
+	rep.Finish(total)
 	return &Result{Report: rep, Files: files}, nil
 }
 
@@ -115,17 +161,6 @@ func inputFor(d *manifest.Document) *policies.Input {
 		Name:      d.Name(),
 		Object:    d.Object,
 	}
-}
-
-func inventory(e *policies.Engine, docs []*manifest.Document) *policies.Inventory {
-	inv := policies.NewInventory()
-	kinds := e.InventoryKinds()
-	for _, d := range docs {
-		if slices.Contains(kinds, d.Kind()) {
-			inv.Add(d.Kind(), policies.NamespaceOf(d.Kind(), d.Namespace()), d.Name(), d.Object)
-		}
-	}
-	return inv
 }
 
 func addFindings(rep *report.Report, d *manifest.Document, dec *policies.Decision, passes bool) {

@@ -11,9 +11,11 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// File is one parsed manifest file.
+// File is one manifest file, split into documents.
 type File struct {
-	Path   string
+	Path string
+	// Docs and Errors are filled by Parse; a caller that parses ranges of chunks
+	// (ParseRange) collects them itself.
 	Docs   []*Document
 	Errors []*Error
 	chunks []*chunk
@@ -23,47 +25,110 @@ type File struct {
 // chunk is the text between two document separators. Chunks that hold no change
 // are written back byte for byte by --fix.
 type chunk struct {
-	sep     []byte // the "---" line that opened the chunk, if any
-	body    []byte
-	offset  int // lines of the file before body
+	sep    []byte // the "---" or "..." line that opened the chunk, if any
+	body   []byte
+	offset int // lines of the file before body
+	// index is the document index of the chunk's first object: documents that hold
+	// nothing (comments, blank, null) are not counted.
+	index int
+	// kind is the value of the chunk's top-level "kind:" line when it has exactly
+	// one, "" otherwise (JSON, flow style, lists or several candidates).
+	kind    string
+	parsed  bool
 	roots   []*yaml.Node
+	docs    []*Document
+	errs    []*Error
 	changed bool
 }
 
-var separator = regexp.MustCompile(`^---(\s.*)?$`)
+var (
+	separator = regexp.MustCompile(`^(---|\.\.\.)(\s.*)?$`)
+	kindLine  = regexp.MustCompile(`(?m)^kind:[ \t]*["']?([A-Za-z0-9]+)["']?[ \t]*(#.*)?\r?$`)
+)
 
 // Parse reads every document of a manifest. It never fails as a whole: a broken
 // document is recorded in File.Errors with its position, and the other documents
 // are still returned.
 func Parse(path string, data []byte) *File {
+	f := Split(path, data)
+	f.Docs, f.Errors = f.ParseRange(0, f.NumChunks(), nil, true)
+	return f
+}
+
+// Split cuts a manifest into documents without parsing them, so that a caller can
+// parse some documents first (e.g. the kinds referential rules need) and stream
+// through the rest.
+func Split(path string, data []byte) *File {
 	f := &File{Path: path, json: strings.HasSuffix(strings.ToLower(path), ".json")}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	f.chunks = split(data)
 	index := 0
 	for _, c := range f.chunks {
-		dec := yaml.NewDecoder(bytes.NewReader(c.body))
-		for {
-			var root yaml.Node
-			err := dec.Decode(&root)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				if hasContent(c.body) {
-					f.Errors = append(f.Errors, &Error{File: path, Doc: index, Line: c.offset + 1 + errorLine(err), Message: relocate(strings.TrimPrefix(err.Error(), "yaml: "), c.offset)})
-					index++
-				}
-				break
-			}
-			if len(root.Content) == 0 || isNullDoc(&root) {
-				continue
-			}
-			c.roots = append(c.roots, &root)
-			f.addDocument(c, &root, index)
+		c.index = index
+		if hasContent(c.body) {
 			index++
+			if m := kindLine.FindAllSubmatch(c.body, 2); len(m) == 1 {
+				c.kind = string(m[0][1])
+			}
 		}
 	}
 	return f
+}
+
+// NumChunks is the number of document chunks ParseRange accepts indexes for.
+func (f *File) NumChunks() int { return len(f.chunks) }
+
+// KindHint returns the kind a chunk's text declares, "" when it cannot tell
+// without parsing.
+func (f *File) KindHint(i int) string { return f.chunks[i].kind }
+
+// ParseRange parses chunks lo..hi-1 whose kind hint want accepts (nil accepts
+// all) and returns their documents and errors, including those parsed by earlier
+// calls that kept them. Disjoint ranges may be parsed concurrently. With keep
+// false, the file forgets the chunks once returned, so their memory is freed after
+// use (a later call parses them again); keep them to patch and write the file back.
+func (f *File) ParseRange(lo, hi int, want func(kind string) bool, keep bool) ([]*Document, []*Error) {
+	var docs []*Document
+	var errs []*Error
+	for _, c := range f.chunks[lo:hi] {
+		if !c.parsed {
+			if want != nil && !want(c.kind) {
+				continue
+			}
+			f.parseChunk(c)
+		}
+		docs = append(docs, c.docs...)
+		errs = append(errs, c.errs...)
+		if !keep {
+			c.docs, c.errs, c.roots, c.parsed = nil, nil, nil, false
+		}
+	}
+	return docs, errs
+}
+
+func (f *File) parseChunk(c *chunk) {
+	c.parsed = true
+	index := c.index
+	dec := yaml.NewDecoder(bytes.NewReader(c.body))
+	for {
+		var root yaml.Node
+		err := dec.Decode(&root)
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			if hasContent(c.body) {
+				c.errs = append(c.errs, &Error{File: f.Path, Doc: index, Line: c.offset + 1 + errorLine(err), Message: relocate(strings.TrimPrefix(err.Error(), "yaml: "), c.offset)})
+			}
+			return
+		}
+		if len(root.Content) == 0 || isNullDoc(&root) {
+			continue
+		}
+		c.roots = append(c.roots, &root)
+		f.addDocument(c, &root, index)
+		index++
+	}
 }
 
 // split cuts the file at "---" lines, keeping each separator with the chunk it
@@ -96,14 +161,23 @@ func split(data []byte) []*chunk {
 	return chunks
 }
 
+// hasContent reports whether a chunk holds more than comments, blank lines and
+// an explicit null, i.e. whether it counts as a document.
 func hasContent(b []byte) bool {
+	content := false
 	for _, l := range bytes.Split(b, []byte("\n")) {
 		t := bytes.TrimSpace(l)
-		if len(t) > 0 && t[0] != '#' && !bytes.Equal(t, []byte("...")) {
-			return true
+		if len(t) == 0 || t[0] == '#' {
+			continue
 		}
+		switch string(t) {
+		case "~", "null", "Null", "NULL":
+			continue
+		}
+		content = true
+		break
 	}
-	return false
+	return content
 }
 
 func isNullDoc(root *yaml.Node) bool {
@@ -127,7 +201,7 @@ func (f *File) addDocument(c *chunk, root *yaml.Node, index int) {
 	n := root.Content[0]
 	line := c.offset + n.Line
 	fail := func(msg string) {
-		f.Errors = append(f.Errors, &Error{File: f.Path, Doc: index, Line: line, Message: msg})
+		c.errs = append(c.errs, &Error{File: f.Path, Doc: index, Line: line, Message: msg})
 	}
 	if n.Kind != yaml.MappingNode {
 		fail("a Kubernetes object must be a mapping with apiVersion and kind")
@@ -146,7 +220,7 @@ func (f *File) addDocument(c *chunk, root *yaml.Node, index int) {
 	items, isList := obj["items"].([]any)
 	kind := str(obj["kind"])
 	if !(kind == "List" || strings.HasSuffix(kind, "List") && isList) {
-		f.Docs = append(f.Docs, &Document{File: f.Path, Index: index, Item: -1, Line: line, Object: obj, node: n, chunk: c})
+		c.docs = append(c.docs, &Document{File: f.Path, Index: index, Item: -1, Line: line, Object: obj, node: n, chunk: c})
 		return
 	}
 	_, itemsNode := member(n, "items")
@@ -158,10 +232,10 @@ func (f *File) addDocument(c *chunk, root *yaml.Node, index int) {
 			msg = checkObject(m)
 		}
 		if msg != "" {
-			f.Errors = append(f.Errors, &Error{File: f.Path, Doc: index, Line: c.offset + itemNode.Line, Message: fmt.Sprintf("item %d: %s", i, msg)})
+			c.errs = append(c.errs, &Error{File: f.Path, Doc: index, Line: c.offset + itemNode.Line, Message: fmt.Sprintf("item %d: %s", i, msg)})
 			continue
 		}
-		f.Docs = append(f.Docs, &Document{File: f.Path, Index: index, Item: i, Line: c.offset + itemNode.Line, Object: m, node: itemNode, chunk: c})
+		c.docs = append(c.docs, &Document{File: f.Path, Index: index, Item: i, Line: c.offset + itemNode.Line, Object: m, node: itemNode, chunk: c})
 	}
 }
 

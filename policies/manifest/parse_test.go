@@ -124,3 +124,44 @@ func TestParseValues(t *testing.T) {
 		t.Errorf("duplicate keys must be reported, got %v", dup.Errors)
 	}
 }
+
+// Parsing some chunks first (by kind hint) and the rest later gives the same
+// documents, indexes and errors as parsing everything at once.
+func TestParseRangeMatchesParse(t *testing.T) {
+	src := multi + "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np}\n...\n---\nkind: broken: x\n"
+	whole := Parse("m.yaml", []byte(src))
+	f := Split("m.yaml", []byte(src))
+	hints := map[string]bool{}
+	for i := 0; i < f.NumChunks(); i++ {
+		hints[f.KindHint(i)] = true
+	}
+	for _, k := range []string{"Service", "List", "NetworkPolicy", ""} {
+		if !hints[k] {
+			t.Errorf("no chunk with kind hint %q: %v", k, hints)
+		}
+	}
+	first, _ := f.ParseRange(0, f.NumChunks(), func(kind string) bool { return kind == "NetworkPolicy" }, true)
+	if len(first) != 1 || first[0].Kind() != "NetworkPolicy" {
+		t.Fatalf("selective parse: %+v", first)
+	}
+	var docs []*Document
+	var errs []*Error
+	for i := 0; i < f.NumChunks(); i++ {
+		d, e := f.ParseRange(i, i+1, nil, false)
+		docs, errs = append(docs, d...), append(errs, e...)
+	}
+	if len(docs) != len(whole.Docs) || len(errs) != len(whole.Errors) {
+		t.Fatalf("got %d docs %d errors, want %d and %d", len(docs), len(errs), len(whole.Docs), len(whole.Errors))
+	}
+	for i := range docs {
+		if docs[i].Index != whole.Docs[i].Index || docs[i].Item != whole.Docs[i].Item || docs[i].Line != whole.Docs[i].Line {
+			t.Errorf("doc %d: %d/%d/%d, want %d/%d/%d", i, docs[i].Index, docs[i].Item, docs[i].Line, whole.Docs[i].Index, whole.Docs[i].Item, whole.Docs[i].Line)
+		}
+	}
+	if errs[0].Doc != 4 {
+		t.Errorf("broken last document has index %d, want 4", errs[0].Doc)
+	}
+	if again, _ := f.ParseRange(0, f.NumChunks(), nil, false); len(again) != len(whole.Docs) {
+		t.Errorf("chunks not kept are parsed again: got %d documents, want %d", len(again), len(whole.Docs))
+	}
+}
