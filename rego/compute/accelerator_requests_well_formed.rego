@@ -26,78 +26,98 @@ package kgate.rules.compute.accelerator_requests_well_formed
 import data.kgate.lib
 import data.kgate.lib.pods
 
-# checked are the accelerator resources plus EFA (whose own rules are EFA-002).
-checked := pods.accelerator_names | {pods.efa}
-
+# The rule checks the accelerator resources plus EFA (whose own rules are EFA-002):
+# pods.extended maps each container that names one of them to those resources.
 applies if {
 	pods.workload
-	some t in lib.pod_templates
-	pods.uses(t, checked)
+	count(pods.extended) > 0
 }
 
 violation contains v if {
 	applies
-	some p in container_problems
-	v := {
-		"msg": sprintf("%s: %s %s", [pods.container_ref(p.c), p.r, p.msg]),
-		"path": concat("", [p.c.path, "/resources/", p.list, "/", lib.escape(p.r)]),
-		"fix": p.fix,
-		"action": pods.enforce("deny"),
-	}
+	some p, ext in pods.extended
+	c := lib.containers[p]
+	some r, _ in ext
+	not r in object.keys(c.limits)
+	r in object.keys(c.requests)
+	v := container_violation(p, r, "requests", "is requested but has no limit", sprintf("set resources.limits[%q] to the requested count (requests may then be omitted)", [r]))
 }
 
 violation contains v if {
 	applies
-	some t in lib.pod_templates
-	some r, max_count in lib.params.maxPerPod
-	n := pods.pod_total(t, {r})
-	n > max_count
-	v := {
-		"msg": sprintf("a pod of %s asks for %d %s; no allowed instance offers more than %d", [pods.template_ref(t), n, r, max_count]),
-		"path": pods.resource_path(t, r),
-		"fix": sprintf("request at most %d %s per pod and scale out with more pods (or raise maxPerPod if a larger instance is allowed)", [max_count, r]),
-		"action": pods.enforce("deny"),
-	}
+	some p, ext in pods.extended
+	c := lib.containers[p]
+	some r, _ in ext
+	c.requests[r] != c.limits[r]
+	lib.quantity_int(c.requests[r]) != lib.quantity_int(c.limits[r])
+	v := container_violation(
+		p, r, "requests",
+		sprintf("request %v differs from limit %v", [c.requests[r], c.limits[r]]),
+		sprintf("set resources.requests[%q] equal to the limit: extended resources cannot be overcommitted", [r]),
+	)
 }
 
-requests(ctr) := lib.resources(ctr, "requests")
-
-limits(ctr) := lib.resources(ctr, "limits")
-
-# container_problems are the per-container shape errors: {c, r, list, msg, fix}.
-container_problems contains {
-	"c": c, "r": r, "list": "requests",
-	"msg": "is requested but has no limit",
-	"fix": sprintf("set resources.limits[%q] to the requested count (requests may then be omitted)", [r]),
-} if {
-	some c in lib.containers
-	some r in object.keys(requests(c.container))
-	r in checked
-	not r in object.keys(limits(c.container))
-}
-
-container_problems contains {
-	"c": c, "r": r, "list": "requests",
-	"msg": sprintf("request %v differs from limit %v", [requests(c.container)[r], limits(c.container)[r]]),
-	"fix": sprintf("set resources.requests[%q] equal to the limit: extended resources cannot be overcommitted", [r]),
-} if {
-	some c in lib.containers
-	some r in checked
-	lib.quantity_int(requests(c.container)[r]) != lib.quantity_int(limits(c.container)[r])
-}
-
-container_problems contains {
-	"c": c, "r": r, "list": list,
-	"msg": sprintf("count %v in %s is not an integer", [q, list]),
-	"fix": sprintf("set resources.%s[%q] to a whole number of devices (render templates and placeholders before applying)", [list, r]),
-} if {
-	some c in lib.containers
-	some r in checked
+violation contains v if {
+	applies
+	some p, ext in pods.extended
+	c := lib.containers[p]
+	some r, _ in ext
 	some list in ["limits", "requests"]
-	q := lib.resources(c.container, list)[r]
+	q := c[list][r]
 	not lib.quantity_int(q)
-	not repeats_limit(c.container, list, r, q)
+	not repeats_limit(p, list, r, q)
+	v := container_violation(
+		p, r, list,
+		sprintf("count %v in %s is not an integer", [q, list]),
+		sprintf("set resources.%s[%q] to a whole number of devices (render templates and placeholders before applying)", [list, r]),
+	)
 }
 
 # A request that repeats a malformed limit is reported once, on the limit.
-repeats_limit(ctr, "requests", r, q) if limits(ctr)[r] == q
+repeats_limit(p, "requests", r, q) if lib.containers[p].limits[r] == q
+
+container_violation(p, r, list, msg, fix) := {
+	"msg": sprintf("%s: %s %s", [pods.container_ref(p), r, msg]),
+	"path": concat("", [p, "/resources/", list, "/", lib.escape(r)]),
+	"fix": fix,
+	"action": pods.enforce("deny"),
+}
+
+# Per pod, for the accelerator and EFA resources: the templates whose containers name
+# one (a template that names none asks for 0).
+violation contains v if {
+	applies
+	some p, ext in pods.extended
+	some r, _ in ext
+	max_count := lib.params.maxPerPod[r]
+	pods.upper_bound(r) > max_count
+	v := pod_violation(lib.containers[p].template, r, max_count)
+}
+
+# Per pod, for the other resources of maxPerPod: every template.
+violation contains v if {
+	applies
+	some r, max_count in lib.params.maxPerPod
+	not r in pods.extended_names
+	some tp, _ in lib.pod_templates
+	v := pod_violation(tp, r, max_count)
+}
+
+# A limit below 0 (or null) also catches the templates that ask for none.
+violation contains v if {
+	applies
+	some r, max_count in lib.params.maxPerPod
+	0 > max_count
+	some tp, _ in lib.pod_templates
+	v := pod_violation(tp, r, max_count)
+}
+
+pod_violation(tp, r, max_count) := {
+	"msg": sprintf("a pod of %s asks for %d %s; no allowed instance offers more than %d", [pods.template_ref(tp), n, r, max_count]),
+	"path": pods.resource_path(tp, r),
+	"fix": sprintf("request at most %d %s per pod and scale out with more pods (or raise maxPerPod if a larger instance is allowed)", [max_count, r]),
+	"action": pods.enforce("deny"),
+} if {
+	n := pods.pod_total(tp, r)
+	n > max_count
+}

@@ -130,3 +130,28 @@ test_no_accelerator_not_in_scope if {
 		count(rule.violation) == 0 with input as testing.review(obj)
 	}
 }
+
+test_max_per_pod_of_other_resources if {
+	d := deployment({"limits": {"nvidia.com/gpu": 1, "example.com/fpga": 3}})
+	count(rule.violation) == 0 with input as testing.review(d)
+	[v] := [v | some v in rule.violation with input as testing.review_with(d, {"maxPerPod": {"example.com/fpga": 2}})]
+	v.path == "/spec/template/spec/containers/0/resources/limits/example.com~1fpga"
+	contains(v.msg, "asks for 3 example.com/fpga")
+}
+
+test_max_per_pod_counts_sidecars_and_init_containers if {
+	# a sidecar runs beside the container: 6 + 4
+	sidecar := object.union(pod({"limits": {"nvidia.com/gpu": 6}}), {"spec": {"initContainers": [{"name": "proxy", "image": "p:1", "restartPolicy": "Always", "resources": {"limits": {"nvidia.com/gpu": 4}}}]}})
+	[v] := [v | some v in rule.violation with input as testing.review(sidecar)]
+	v.path == "/spec/containers"
+	contains(v.msg, "asks for 10 nvidia.com/gpu")
+
+	# a plain init container runs before it: max(4, 12)
+	init := object.union(pod({"limits": {"nvidia.com/gpu": 4}}), {"spec": {"initContainers": [{"name": "warmup", "image": "w:1", "resources": {"limits": {"nvidia.com/gpu": 12}}}]}})
+	[w] := [v | some v in rule.violation with input as testing.review(init)]
+	contains(w.msg, "asks for 12 nvidia.com/gpu")
+
+	# within the limit either way
+	ok := object.union(pod({"limits": {"nvidia.com/gpu": 4}}), {"spec": {"initContainers": [{"name": "warmup", "image": "w:1", "resources": {"limits": {"nvidia.com/gpu": 8}}}]}})
+	count(rule.violation) == 0 with input as testing.review(ok)
+}

@@ -42,29 +42,30 @@ else := []
 
 violation contains v if {
 	applies
-	some c in lib.containers
-	not lib.ignored_container(c.container)
-	missing := [concat(".", f) | some f in required; not has_field(c, f)]
+	some p, c in lib.containers
+	not regex.match(lib.params.ignoredContainers, c.container.name)
+	unset := [f | some f in required; object.get(c[f[0]], f[1], null) == null]
+	count(unset) > 0
+	missing := [concat(".", f) | some f in unset; not covered_fields[c.template][f]]
 	count(missing) > 0
 	v := {
-		"msg": sprintf("%s sets no %s", [pods.container_ref(c), concat(", ", missing)]),
-		"path": concat("", [c.path, "/resources"]),
+		"msg": sprintf("%s sets no %s", [pods.container_ref(p), concat(", ", missing)]),
+		"path": concat("", [p, "/resources"]),
 		"fix": sprintf("set resources.%s from observed usage (e.g. requests: {cpu: 250m, memory: 512Mi}, limits: {memory: 768Mi}), or give the namespace a LimitRange with defaults", [concat(", resources.", missing)]),
 		"action": pods.enforce("deny"),
 	}
 }
 
-has_field(c, [list, name]) if present(lib.resources(c.container, list), name)
-
-# Pod-level resources (PodLevelResources) cover every container.
-has_field(c, [list, name]) if present(lib.get(lib.get(c.template.spec, "resources", {}), list, {}), name)
-
-has_field(_, f) if {
-	lib.params.honourLimitRange
-	limit_range_default(f)
+# covered_fields are the required fields that every container of a pod template gets
+# without setting them: pod-level resources (PodLevelResources) and the defaults of
+# the namespace's LimitRange. Only looked up for containers that miss a field.
+covered_fields[tp] := {f | some f in required; t.spec.resources[f[0]][f[1]] != null} | limit_range_fields if {
+	some tp, t in lib.pod_templates
 }
 
-present(resource_list, name) if lib.get(resource_list, name, null) != null
+limit_range_fields := {f | some f in required; limit_range_default(f)} if lib.params.honourLimitRange
+
+else := set()
 
 # LimitRange defaults as the API server fills them in for type Container: a default
 # request comes from defaultRequest, default, max or min; a default limit from default
@@ -76,5 +77,5 @@ limit_range_default([list, name]) if {
 	some item in lib.get(lib.get(lr, "spec", {}), "limits", [])
 	item.type == "Container"
 	some key in default_keys[list]
-	present(lib.get(item, key, {}), name)
+	lib.get(lib.get(item, key, {}), name, null) != null
 }

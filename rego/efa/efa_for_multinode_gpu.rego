@@ -26,26 +26,23 @@ package kgate.rules.efa.efa_for_multinode_gpu
 import data.kgate.lib
 import data.kgate.lib.pods
 
-# candidate is a training template whose pods use accelerators.
-candidate(t) if {
-	pods.training_template(t)
-	pods.has_accelerator(t)
+# candidates are the training templates whose pods use accelerators (template paths).
+# Most objects have no container that names an extended resource: that check is
+# shared with COMPUTE-002 and EFA-002, so it goes first.
+candidates contains tp if {
+	count(pods.extended) > 0
+	some tp in pods.training_templates
+	pods.accelerator_templates[tp]
 }
 
-# full_node is true when a pod asks for at least gpuThreshold accelerators.
-full_node(t) if pods.accelerators(t) >= lib.params.gpuThreshold
-
+# A pod is a full node when it asks for at least gpuThreshold accelerators.
 # Placeholder counts ("$GPU_PER_NODE", "$NUM_NODES") leave the scope open: such
-# templates are in scope, but only known counts can violate.
-maybe_full_node(t) if full_node(t)
-
-maybe_full_node(t) if not pods.accelerators(t)
-
+# templates (without template_accelerators) are in scope, but only known counts can
+# violate.
 applies if {
 	pods.workload
-	some t in lib.pod_templates
-	candidate(t)
-	maybe_full_node(t)
+	some tp in candidates
+	object.get(pods.template_accelerators, tp, lib.params.gpuThreshold) >= lib.params.gpuThreshold
 	multi_or_unknown
 }
 
@@ -56,32 +53,28 @@ multi_or_unknown if pods.replicas_unknown
 violation contains v if {
 	applies
 	pods.multi_replica
-	some t in lib.pod_templates
-	candidate(t)
-	full_node(t)
-	not pods.has_efa(t)
-	not pods.dra_claims(t)
-	c := main_container(t)
+	some tp in candidates
+	pods.template_accelerators[tp] >= lib.params.gpuThreshold
+	not pods.efa_templates[tp]
+	not pods.dra_claims(tp)
+	p := main_container(tp)
 	v := {
-		"msg": sprintf("%s runs multi-node training with %d accelerators per pod but requests no %s", [pods.template_ref(t), pods.accelerators(t), pods.efa]),
-		"path": concat("", [c.path, "/resources"]),
-		"fix": sprintf("add %s: %s to resources.limits and resources.requests of container %q (or claim EFA devices through a DRA resourceClaim of DeviceClass efa.networking.k8s.aws)", [pods.efa, efa_count(t), c.container.name]),
+		"msg": sprintf("%s runs multi-node training with %d accelerators per pod but requests no %s", [pods.template_ref(tp), pods.template_accelerators[tp], pods.efa]),
+		"path": concat("", [p, "/resources"]),
+		"fix": sprintf("add %s: %s to resources.limits and resources.requests of container %q (or claim EFA devices through a DRA resourceClaim of DeviceClass efa.networking.k8s.aws)", [pods.efa, efa_count(tp), lib.containers[p].container.name]),
 		"action": pods.enforce("deny"),
 	}
 }
 
-# main_container is the container with the most accelerators (the first on a tie).
-main_container(t) := c if {
-	cs := {c | some c in pods.template_containers(t); not c.init}
-	top := max({accelerators_of(c) | some c in cs})
-	first := min({c.path | some c in cs; accelerators_of(c) == top})
-	some c in cs
-	c.path == first
+# main_container is the path of the container with the most accelerators (the first
+# on a tie) of template tp.
+main_container(tp) := first if {
+	ps := [p | some p in pods.template_containers[tp]; not lib.containers[p].init]
+	top := max({object.get(pods.accelerator_counts, p, 0) | some p in ps})
+	first := min({p | some p in ps; object.get(pods.accelerator_counts, p, 0) == top})
 }
 
-accelerators_of(c) := pods.container_total(c.container, pods.accelerator_names)
-
 # efa_count suggests the EFA count of the pinned instance type.
-efa_count(t) := format_int(n, 10) if {
-	n := lib.params.efaCountByInstanceType[pods.instance_type(t)]
+efa_count(tp) := format_int(n, 10) if {
+	n := lib.params.efaCountByInstanceType[pods.instance_type(tp)]
 } else := "<EFA interfaces of the instance type, e.g. 32 on p5.48xlarge>"

@@ -24,26 +24,29 @@ import data.kgate.lib.pods
 
 efa := pods.efa
 
-applies if {
-	pods.workload
-	some t in lib.pod_templates
-	pods.uses(t, {efa})
+# efa_containers holds the paths of the containers that name EFA in their limits or
+# requests.
+efa_containers contains p if {
+	some p, ext in pods.extended
+	_ = ext[efa]
 }
 
-requests(ctr) := lib.resources(ctr, "requests")
+applies if {
+	pods.workload
+	count(efa_containers) > 0
+}
 
-limits(ctr) := lib.resources(ctr, "limits")
-
-efa_path(c, list) := concat("", [c.path, "/resources/", list, "/", lib.escape(efa)])
+efa_path(p, list) := concat("", [p, "/resources/", list, "/", lib.escape(efa)])
 
 violation contains v if {
 	applies
-	some c in lib.containers
-	efa in object.keys(requests(c.container))
-	not efa in object.keys(limits(c.container))
+	some p in efa_containers
+	c := lib.containers[p]
+	efa in object.keys(c.requests)
+	not efa in object.keys(c.limits)
 	v := {
-		"msg": sprintf("%s requests %s without a limit", [pods.container_ref(c), efa]),
-		"path": efa_path(c, "requests"),
+		"msg": sprintf("%s requests %s without a limit", [pods.container_ref(p), efa]),
+		"path": efa_path(p, "requests"),
 		"fix": sprintf("set resources.limits[%q] to the requested count", [efa]),
 		"action": pods.enforce("deny"),
 	}
@@ -51,13 +54,15 @@ violation contains v if {
 
 violation contains v if {
 	applies
-	some c in lib.containers
-	req := requests(c.container)[efa]
-	lim := limits(c.container)[efa]
+	some p in efa_containers
+	c := lib.containers[p]
+	req := c.requests[efa]
+	lim := c.limits[efa]
+	req != lim
 	lib.quantity_int(req) != lib.quantity_int(lim)
 	v := {
-		"msg": sprintf("%s requests %v %s but limits it to %v", [pods.container_ref(c), req, efa, lim]),
-		"path": efa_path(c, "requests"),
+		"msg": sprintf("%s requests %v %s but limits it to %v", [pods.container_ref(p), req, efa, lim]),
+		"path": efa_path(p, "requests"),
 		"fix": sprintf("set resources.requests[%q] equal to the limit: extended resources cannot be overcommitted", [efa]),
 		"action": pods.enforce("deny"),
 	}
@@ -65,32 +70,34 @@ violation contains v if {
 
 violation contains v if {
 	applies
-	some c in lib.containers
+	some p in efa_containers
+	c := lib.containers[p]
 	some list in ["limits", "requests"]
-	q := lib.resources(c.container, list)[efa]
+	q := c[list][efa]
 	not lib.quantity_int(q)
-	not repeats_limit(c.container, list, q)
+	not repeats_limit(p, list, q)
 	v := {
-		"msg": sprintf("%s asks for %v %s in %s, which is not an integer", [pods.container_ref(c), q, efa, list]),
-		"path": efa_path(c, list),
+		"msg": sprintf("%s asks for %v %s in %s, which is not an integer", [pods.container_ref(p), q, efa, list]),
+		"path": efa_path(p, list),
 		"fix": sprintf("set resources.%s[%q] to a whole number of interfaces (render templates and placeholders before applying)", [list, efa]),
 		"action": pods.enforce("deny"),
 	}
 }
 
 # A request that repeats a malformed limit is reported once, on the limit.
-repeats_limit(ctr, "requests", q) if limits(ctr)[efa] == q
+repeats_limit(p, "requests", q) if lib.containers[p].limits[efa] == q
 
 violation contains v if {
 	applies
-	some t in lib.pod_templates
-	instance := pods.instance_type(t)
+	some tp, _ in lib.pod_templates
+	instance := pods.instance_type(tp)
 	offered := lib.params.efaCountByInstanceType[instance]
-	n := pods.pod_total(t, {efa})
+	pods.upper_bound(efa) > offered
+	n := pods.pod_total(tp, efa)
 	n > offered
 	v := {
-		"msg": sprintf("a pod of %s asks for %d %s but %s offers %d", [pods.template_ref(t), n, efa, instance, offered]),
-		"path": pods.resource_path(t, efa),
+		"msg": sprintf("a pod of %s asks for %d %s but %s offers %d", [pods.template_ref(tp), n, efa, instance, offered]),
+		"path": pods.resource_path(tp, efa),
 		"fix": sprintf("request at most %d %s on %s", [offered, efa, instance]),
 		"action": pods.enforce("deny"),
 	}
@@ -98,14 +105,13 @@ violation contains v if {
 
 violation contains v if {
 	applies
-	some t in lib.pod_templates
-	pods.has_efa(t)
-	not pods.has_accelerator(t)
-	not pods.has_hugepages(t)
-	not pods.dra_claims(t)
+	some tp in pods.efa_templates
+	not pods.has_accelerator(tp)
+	not pods.has_hugepages(tp)
+	not pods.dra_claims(tp)
 	v := {
-		"msg": sprintf("a pod of %s asks for %s but for no accelerator and no huge pages", [pods.template_ref(t), efa]),
-		"path": pods.resource_path(t, efa),
+		"msg": sprintf("a pod of %s asks for %s but for no accelerator and no huge pages", [pods.template_ref(tp), efa]),
+		"path": pods.resource_path(tp, efa),
 		"fix": "request EFA only in accelerator pods of a multi-node job (with hugepages-2Mi for libfabric); remove it elsewhere",
 		"action": "warn",
 	}
@@ -113,12 +119,13 @@ violation contains v if {
 
 violation contains v if {
 	applies
-	some t in lib.pod_templates
-	names := [c.container.name | some c in pods.template_containers(t); pods.declared(c.container, efa)]
+	count(efa_containers) > 1
+	some tp, _ in lib.pod_templates
+	names := [c.container.name | some p in efa_containers; c := lib.containers[p]; c.template == tp]
 	count(names) > 1
 	v := {
-		"msg": sprintf("a pod of %s spreads %s over %d containers (%s)", [pods.template_ref(t), efa, count(names), concat(", ", sort(names))]),
-		"path": concat("", [t.path, "/containers"]),
+		"msg": sprintf("a pod of %s spreads %s over %d containers (%s)", [pods.template_ref(tp), efa, count(names), concat(", ", sort(names))]),
+		"path": concat("", [tp, "/containers"]),
 		"fix": "request all EFA interfaces in the one container that runs the NCCL process group",
 		"action": "warn",
 	}

@@ -154,3 +154,16 @@ test_without_efa_not_in_scope if {
 		count(rule.violation) == 0 with input as testing.review(obj)
 	}
 }
+
+test_efa_summed_over_containers_of_a_pod if {
+	p := json.patch(pod(good), [
+		{"op": "replace", "path": "/spec/nodeSelector/node.kubernetes.io~1instance-type", "value": "p5en.48xlarge"},
+		{"op": "replace", "path": "/spec/containers/0/resources/limits/vpc.amazonaws.com~1efa", "value": 8},
+		{"op": "replace", "path": "/spec/containers/0/resources/requests/vpc.amazonaws.com~1efa", "value": 8},
+		{"op": "add", "path": "/spec/containers/-", "value": {"name": "helper", "image": "h:1", "resources": {"limits": {"vpc.amazonaws.com/efa": 12}}}},
+	])
+	violations := {[v.path, v.action] | some v in rule.violation with input as testing.review(p)}
+	violations == {["/spec/containers", "deny"], ["/spec/containers", "warn"]}
+	some v in rule.violation with input as testing.review(p)
+	contains(v.msg, "asks for 20 vpc.amazonaws.com/efa but p5en.48xlarge offers 16")
+}

@@ -67,71 +67,82 @@ else := {}
 # annotation_path is the JSON pointer of an annotation of the object under review.
 annotation_path(key) := concat("", ["/metadata/annotations/", escape(key)])
 
-# pod_templates lists every pod spec of the object: {path, spec, meta, replicas, group}.
-# path is the JSON pointer of the pod spec, meta the pod template metadata, replicas
-# the number of pods the template runs at once (null when unknown), and group names
-# the template inside the object (e.g. "worker").
-pod_templates contains t if {
+# pod_templates maps the JSON pointer of every pod spec of the object to
+# {path, spec, meta, replicas, group}: meta is the pod template metadata, replicas
+# the number of pods the template runs at once (null when unknown, e.g. DaemonSets),
+# and group names the template inside the object (e.g. "worker").
+#
+# Performance: this is an object keyed by path rather than a set, so that OPA
+# hashes the short key instead of the whole pod spec; rules iterate it with
+# `some t in lib.pod_templates` all the same.
+pod_templates[p] := t if {
 	kind == "Pod"
-	t := {"path": "/spec", "spec": obj.spec, "meta": get(obj, "metadata", {}), "replicas": 1, "group": "pod"}
+	is_object(obj.spec)
+	p := "/spec"
+	t := {"path": p, "spec": obj.spec, "meta": object.get(obj, "metadata", {}), "replicas": 1, "group": "pod"}
 }
 
-pod_templates contains t if {
+pod_templates[p] := t if {
 	kind in {"Deployment", "ReplicaSet", "StatefulSet"}
-	t := template_at(obj.spec.template, "/spec/template", get(obj.spec, "replicas", 1), "template")
+	some p, t in template_at(obj.spec.template, "/spec/template", nn(object.get(obj.spec, "replicas", null), 1), "template")
 }
 
-pod_templates contains t if {
+pod_templates[p] := t if {
 	kind == "DaemonSet"
-	t := template_at(obj.spec.template, "/spec/template", null, "template")
+	some p, t in template_at(obj.spec.template, "/spec/template", null, "template")
 }
 
-pod_templates contains t if {
+pod_templates[p] := t if {
 	batch_job
-	t := template_at(obj.spec.template, "/spec/template", get(obj.spec, "parallelism", 1), "template")
+	some p, t in template_at(obj.spec.template, "/spec/template", nn(object.get(obj.spec, "parallelism", null), 1), "template")
 }
 
-pod_templates contains t if {
+pod_templates[p] := t if {
 	kind == "CronJob"
 	job := obj.spec.jobTemplate.spec
-	t := template_at(job.template, "/spec/jobTemplate/spec/template", get(job, "parallelism", 1), "template")
+	some p, t in template_at(job.template, "/spec/jobTemplate/spec/template", nn(object.get(job, "parallelism", null), 1), "template")
 }
 
 # Volcano Job: batch.volcano.sh, spec.tasks[*].template.
-pod_templates contains t if {
+pod_templates[p] := t if {
 	volcano_job
 	some i, task in obj.spec.tasks
-	t := template_at(task.template, sprintf("/spec/tasks/%d/template", [i]), get(task, "replicas", 1), get(task, "name", sprintf("task-%d", [i])))
+	some p, t in template_at(task.template, concat("", ["/spec/tasks/", format_int(i, 10), "/template"]), nn(object.get(task, "replicas", null), 1), nn(object.get(task, "name", null), concat("-", ["task", format_int(i, 10)])))
 }
 
-pod_templates contains t if {
+pod_templates[p] := t if {
 	kind == "PyTorchJob"
 	some name, rs in obj.spec.pytorchReplicaSpecs
-	t := template_at(rs.template, concat("", ["/spec/pytorchReplicaSpecs/", escape(name), "/template"]), get(rs, "replicas", 1), name)
+	some p, t in template_at(rs.template, concat("", ["/spec/pytorchReplicaSpecs/", escape(name), "/template"]), nn(object.get(rs, "replicas", null), 1), name)
 }
 
-pod_templates contains t if {
+pod_templates[p] := t if {
 	kind == "MPIJob"
 	some name, rs in obj.spec.mpiReplicaSpecs
-	t := template_at(rs.template, concat("", ["/spec/mpiReplicaSpecs/", escape(name), "/template"]), get(rs, "replicas", 1), name)
+	some p, t in template_at(rs.template, concat("", ["/spec/mpiReplicaSpecs/", escape(name), "/template"]), nn(object.get(rs, "replicas", null), 1), name)
 }
 
-pod_templates contains t if {
+pod_templates[p] := t if {
 	some prefix, cluster in ray_cluster_specs
-	t := ray_templates(cluster, prefix)[_]
+	some p, t in template_at(cluster.headGroupSpec.template, concat("", [prefix, "/headGroupSpec/template"]), 1, "head")
 }
 
-pod_templates contains t if {
+pod_templates[p] := t if {
+	some prefix, cluster in ray_cluster_specs
+	some i, g in cluster.workerGroupSpecs
+	some p, t in template_at(g.template, concat("", [prefix, "/workerGroupSpecs/", format_int(i, 10), "/template"]), nn(object.get(g, "replicas", null), 1), nn(object.get(g, "groupName", null), concat("-", ["worker", format_int(i, 10)])))
+}
+
+pod_templates[p] := t if {
 	kind == "LeaderWorkerSet"
 	lwt := obj.spec.leaderWorkerTemplate
 	some name in ["leaderTemplate", "workerTemplate"]
-	lwt[name]
-	t := template_at(lwt[name], concat("", ["/spec/leaderWorkerTemplate/", name]), lws_replicas(name, lwt), name)
+	some p, t in template_at(lwt[name], concat("", ["/spec/leaderWorkerTemplate/", name]), lws_replicas(name, nn(object.get(lwt, "size", null), 1)), name)
 }
 
 lws_replicas("leaderTemplate", _) := 1
 
-lws_replicas("workerTemplate", lwt) := get(lwt, "size", 1) - 1
+lws_replicas("workerTemplate", size) := size - 1
 
 batch_job if {
 	kind == "Job"
@@ -149,45 +160,69 @@ ray_cluster_specs["/spec/rayClusterConfig"] := obj.spec.rayClusterConfig if kind
 
 ray_cluster_specs["/spec/rayClusterSpec"] := obj.spec.rayClusterSpec if kind == "RayJob"
 
-ray_templates(cluster, prefix) := array.concat(
-	[template_at(cluster.headGroupSpec.template, concat("", [prefix, "/headGroupSpec/template"]), 1, "head") |
-		cluster.headGroupSpec.template
-	],
-	[template_at(g.template, sprintf("%s/workerGroupSpecs/%d/template", [prefix, i]), get(g, "replicas", 1), get(g, "groupName", sprintf("worker-%d", [i]))) |
-		some i, g in get(cluster, "workerGroupSpecs", [])
-		g.template
-	],
-)
+# template_at returns {path: template} for a pod template with a spec, {} otherwise.
+template_at(tpl, path, replicas, group) := {p: t} if {
+	is_object(tpl.spec)
+	p := concat("", [path, "/spec"])
+	t := {
+		"path": p,
+		"spec": tpl.spec,
+		"meta": nn(object.get(tpl, "metadata", {}), {}),
+		"replicas": replicas,
+		"group": group,
+	}
+} else := {}
 
-template_at(tpl, path, replicas, group) := {
-	"path": concat("", [path, "/spec"]),
-	"spec": get(tpl, "spec", {}),
-	"meta": get(tpl, "metadata", {}),
-	"replicas": replicas,
-	"group": group,
-}
+# nn returns x, or d when x is null (YAML `key:` with no value).
+nn(x, d) := x if x != null
+
+else := d
 
 # pod_bearing is true for every object that has at least one pod template.
 pod_bearing if count(pod_templates) > 0
 
-# containers lists the containers of every pod template:
-# {path, container, init, template} where path is the container's JSON pointer.
-containers contains c if {
-	some t in pod_templates
+# containers maps the JSON pointer of every container and init container to
+# {path, name, container, init, sidecar, template, group, requests, limits}:
+# template is the path of its pod template (a key of pod_templates), requests and
+# limits its resource lists ({} when absent). Precomputing them here keeps rules
+# from calling functions with whole containers as arguments, which OPA would hash
+# on every call.
+containers[p] := c if {
+	some tp, t in pod_templates
 	some field in ["containers", "initContainers"]
-	some i, ctr in get(t.spec, field, [])
+	some i, ctr in nn(object.get(t.spec, field, []), [])
+	is_object(ctr)
+	p := concat("/", [tp, field, format_int(i, 10)])
+	res := object_or_empty(object.get(ctr, "resources", {}))
 	c := {
-		"path": sprintf("%s/%s/%d", [t.path, field, i]),
+		"path": p,
+		"name": object.get(ctr, "name", ""),
 		"container": ctr,
 		"init": field == "initContainers",
-		"template": t,
+		"sidecar": sidecar(field, object.get(ctr, "restartPolicy", "")),
+		"template": tp,
+		"group": t.group,
+		"requests": object_or_empty(object.get(res, "requests", {})),
+		"limits": object_or_empty(object.get(res, "limits", {})),
 	}
 }
+
+# sidecar is true for a restartable init container, which runs beside the others.
+sidecar(field, restart_policy) := true if {
+	field == "initContainers"
+	restart_policy == "Always"
+} else := false
+
+object_or_empty(x) := x if is_object(x)
+
+else := {}
 
 # ignored_container matches injected sidecars that other teams own.
 ignored_container(ctr) if regex.match(params.ignoredContainers, ctr.name)
 
-# resource returns a container's resource list ("requests" or "limits"), {} when absent.
+# resources returns a container's resource list ("requests" or "limits"), {} when
+# absent. Prefer the requests and limits of lib.containers entries in rules: this
+# function hashes the whole container on every call.
 resources(ctr, list) := get(get(ctr, "resources", {}), list, {})
 
 # owned_by_controller is true for Pods created by a controller (ReplicaSet, Job, ...).

@@ -5,11 +5,22 @@ package kgate.lib.netpol
 
 import data.kgate.lib
 
+# Performance: protected scans the cached NetworkPolicies of a namespace on every
+# admission of a workload, so default_deny_ingress reads each policy with builtins
+# (object.get with a path) instead of chains of function calls.
+
+# size is count(x), 0 for null (YAML `key:` with no value) as for an absent key.
+size(x) := 0 if x == null
+
+else := count(x)
+
 # empty_selector is true for a label selector that selects everything ({}, or no
 # matchLabels and no matchExpressions). An omitted podSelector selects every pod.
+empty_selector(sel) if not is_object(sel)
+
 empty_selector(sel) if {
-	count(lib.get(sel, "matchLabels", {})) == 0
-	count(lib.get(sel, "matchExpressions", [])) == 0
+	size(object.get(sel, "matchLabels", null)) == 0
+	size(object.get(sel, "matchExpressions", null)) == 0
 }
 
 # policy_types are the effective policy types: as written, or, when omitted or empty,
@@ -22,13 +33,28 @@ policy_types(spec) := types if {
 } else := ["Ingress"]
 
 # default_deny_ingress is true for a NetworkPolicy that selects every pod of its
-# namespace, applies to ingress and allows no ingress traffic.
+# namespace, applies to ingress and allows no ingress traffic. A null or missing
+# field counts as empty, as in policy_types and empty_selector (and so does a policy
+# that is not an object at all).
+default_deny_ingress(np) if not is_object(np)
+
 default_deny_ingress(np) if {
-	spec := lib.get(np, "spec", {})
-	empty_selector(lib.get(spec, "podSelector", {}))
-	"Ingress" in policy_types(spec)
-	count(lib.get(spec, "ingress", [])) == 0
+	size(object.get(np, ["spec", "podSelector", "matchLabels"], null)) == 0
+	size(object.get(np, ["spec", "podSelector", "matchExpressions"], null)) == 0
+	size(object.get(np, ["spec", "ingress"], null)) == 0
+	ingress_type(object.get(np, ["spec", "policyTypes"], null))
 }
+
+# ingress_type is true when policyTypes (types) include Ingress; omitted or empty
+# policyTypes always do (see policy_types).
+ingress_type(types) if {
+	size(types) > 0
+	"Ingress" in types
+}
+
+ingress_type(types) if not nonempty(types)
+
+nonempty(x) if size(x) > 0
 
 # policies lists the cached NetworkPolicies of a namespace by name.
 policies(ns) := object.get(data.inventory, ["namespace", ns, "NetworkPolicy"], {})

@@ -172,3 +172,8 @@ test_pods_and_multi_template_objects_warn if {
 		v.action == "warn"
 	}
 }
+
+test_null_fields_count_as_empty if {
+	np := json.patch(default_deny, [{"op": "replace", "path": "/spec", "value": {"podSelector": {"matchLabels": null, "matchExpressions": null}, "policyTypes": null, "ingress": null}}])
+	count(rule.violation) == 0 with input as testing.review(deployment) with data.inventory as inventory([allow_rag, np])
+}
