@@ -118,7 +118,10 @@ func (f *File) parseChunk(c *chunk) {
 		}
 		if err != nil {
 			if hasContent(c.body) {
-				c.errs = append(c.errs, &Error{File: f.Path, Doc: index, Line: c.offset + 1 + errorLine(err), Message: relocate(strings.TrimPrefix(err.Error(), "yaml: "), c.offset)})
+				msg := strings.TrimPrefix(err.Error(), "yaml: ")
+				// The position is in Line: keep the message to what is wrong.
+				msg = relocate(leadingLine.ReplaceAllString(msg, ""), c.offset)
+				c.errs = append(c.errs, &Error{File: f.Path, Doc: index, Line: c.offset + 1 + errorLine(err), Message: msg})
 			}
 			return
 		}
@@ -185,7 +188,10 @@ func isNullDoc(root *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
 }
 
-var yamlLine = regexp.MustCompile(`line (\d+)`)
+var (
+	yamlLine    = regexp.MustCompile(`line (\d+)`)
+	leadingLine = regexp.MustCompile(`^line \d+: `)
+)
 
 func errorLine(err error) int {
 	m := yamlLine.FindStringSubmatch(err.Error())

@@ -88,7 +88,7 @@ func TestParseErrorsKeepOtherDocuments(t *testing.T) {
 		doc, line int
 		msg       string
 	}{
-		{1, 9, "line 9: mapping values are not allowed"},
+		{1, 9, "mapping values are not allowed"},
 		{2, 11, "must be a mapping"},
 		{3, 14, "kind missing"},
 	}

@@ -1,0 +1,135 @@
+package policies
+
+import (
+	"context"
+	"testing"
+
+	"github.com/open-policy-agent/opa/v1/rego"
+)
+
+var benchDeployment = map[string]any{
+	"apiVersion": "apps/v1", "kind": "Deployment",
+	"metadata": map[string]any{"name": "rag-app", "namespace": "genai", "labels": map[string]any{"app": "rag"}},
+	"spec": map[string]any{
+		"replicas": int64(3),
+		"selector": map[string]any{"matchLabels": map[string]any{"app": "rag"}},
+		"template": map[string]any{
+			"metadata": map[string]any{"labels": map[string]any{"app": "rag"}},
+			"spec": map[string]any{"containers": []any{
+				map[string]any{"name": "api", "image": "111122223333.dkr.ecr.us-west-2.amazonaws.com/rag:1.0",
+					"ports": []any{map[string]any{"containerPort": int64(8080)}},
+					"resources": map[string]any{
+						"requests": map[string]any{"cpu": "500m", "memory": "1Gi", "nvidia.com/gpu": int64(1)},
+						"limits":   map[string]any{"memory": "1Gi", "nvidia.com/gpu": int64(1)},
+					}},
+				map[string]any{"name": "istio-proxy", "image": "istio/proxyv2:1.22"},
+			}},
+		},
+	},
+}
+
+var benchService = map[string]any{
+	"apiVersion": "v1", "kind": "Service",
+	"metadata": map[string]any{"name": "llama", "namespace": "genai", "annotations": map[string]any{
+		"service.beta.kubernetes.io/aws-load-balancer-type": "external"}},
+	"spec": map[string]any{"type": "LoadBalancer", "selector": map[string]any{"app": "llama"},
+		"ports": []any{map[string]any{"port": int64(80), "targetPort": int64(8080)}}},
+}
+
+// BenchmarkEvaluate measures one evaluation of an object against every built-in
+// rule for its kind (docs/performance.md).
+func BenchmarkEvaluate(b *testing.B) {
+	e, err := New(context.Background(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name string
+		in   *Input
+	}{
+		{"Deployment", &Input{Operation: "CREATE", Kind: GVK{Group: "apps", Version: "v1", Kind: "Deployment"}, Namespace: "genai", Name: "rag-app", Object: benchDeployment}},
+		{"Service", &Input{Operation: "CREATE", Kind: GVK{Version: "v1", Kind: "Service"}, Namespace: "genai", Name: "llama", Object: benchService}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := e.Evaluate(ctx, bc.in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+var benchPyTorchJob = map[string]any{
+	"apiVersion": "kubeflow.org/v1", "kind": "PyTorchJob",
+	"metadata": map[string]any{"name": "llama-fsdp", "namespace": "training"},
+	"spec": map[string]any{"pytorchReplicaSpecs": map[string]any{
+		"Worker": map[string]any{"replicas": int64(4), "template": map[string]any{"spec": map[string]any{
+			"nodeSelector": map[string]any{"node.kubernetes.io/instance-type": "p5.48xlarge"},
+			"containers": []any{map[string]any{"name": "pytorch", "image": "nemo:24.07",
+				"resources": map[string]any{
+					"requests": map[string]any{"cpu": "90", "memory": "1000Gi", "nvidia.com/gpu": int64(8), "vpc.amazonaws.com/efa": int64(32)},
+					"limits":   map[string]any{"memory": "1000Gi", "nvidia.com/gpu": int64(8), "vpc.amazonaws.com/efa": int64(32)},
+				}}}}}},
+	}},
+}
+
+var benchStorageClass = map[string]any{
+	"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+	"metadata":    map[string]any{"name": "ebs-gp2"},
+	"provisioner": "ebs.csi.aws.com",
+	"parameters":  map[string]any{"type": "gp2"},
+}
+
+var benchNodePool = map[string]any{
+	"apiVersion": "karpenter.sh/v1", "kind": "NodePool",
+	"metadata": map[string]any{"name": "training-p5", "labels": map[string]any{"kgate.dev/pool-type": "training"}},
+	"spec": map[string]any{"template": map[string]any{"spec": map[string]any{
+		"nodeClassRef": map[string]any{"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "p5"},
+		"requirements": []any{
+			map[string]any{"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": []any{"p5"}},
+			map[string]any{"key": "topology.kubernetes.io/zone", "operator": "In", "values": []any{"us-west-2a", "us-west-2b"}},
+		}}}},
+}
+
+// BenchmarkRule evaluates each rule alone on a sample object of each of its kinds,
+// to find the rule that dominates BenchmarkEvaluate.
+func BenchmarkRule(b *testing.B) {
+	e, err := New(context.Background(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	samples := map[string]*Input{
+		"Deployment":   {Operation: "CREATE", Kind: GVK{Group: "apps", Version: "v1", Kind: "Deployment"}, Namespace: "genai", Object: benchDeployment},
+		"PyTorchJob":   {Operation: "CREATE", Kind: GVK{Group: "kubeflow.org", Version: "v1", Kind: "PyTorchJob"}, Namespace: "training", Object: benchPyTorchJob},
+		"Service":      {Operation: "CREATE", Kind: GVK{Version: "v1", Kind: "Service"}, Namespace: "genai", Object: benchService},
+		"StorageClass": {Operation: "CREATE", Kind: GVK{Group: "storage.k8s.io", Version: "v1", Kind: "StorageClass"}, Object: benchStorageClass},
+		"NodePool":     {Operation: "CREATE", Kind: GVK{Group: "karpenter.sh", Version: "v1", Kind: "NodePool"}, Object: benchNodePool},
+	}
+	ctx := context.Background()
+	for _, r := range e.Rules() {
+		for _, kind := range []string{"Deployment", "PyTorchJob", "Service", "StorageClass", "NodePool"} {
+			if !r.AppliesTo(kind) {
+				continue
+			}
+			q, err := e.prepareQuery(ctx, []*Rule{r}, false)
+			if err != nil {
+				b.Fatal(err)
+			}
+			in, err := e.inputValue(samples[kind])
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Run(r.ID+"/"+kind, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := q.Eval(ctx, rego.EvalParsedInput(in)); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
