@@ -41,10 +41,7 @@ type chunk struct {
 	changed bool
 }
 
-var (
-	separator = regexp.MustCompile(`^(---|\.\.\.)(\s.*)?$`)
-	kindLine  = regexp.MustCompile(`(?m)^kind:[ \t]*["']?([A-Za-z0-9]+)["']?[ \t]*(#.*)?\r?$`)
-)
+var ()
 
 // Parse reads every document of a manifest. It never fails as a whole: a broken
 // document is recorded in File.Errors with its position, and the other documents
@@ -65,14 +62,60 @@ func Split(path string, data []byte) *File {
 	index := 0
 	for _, c := range f.chunks {
 		c.index = index
-		if hasContent(c.body) {
+		var content bool
+		content, c.kind = scan(c.body)
+		if content {
 			index++
-			if m := kindLine.FindAllSubmatch(c.body, 2); len(m) == 1 {
-				c.kind = string(m[0][1])
-			}
 		}
 	}
 	return f
+}
+
+// scan reads a chunk's lines once: whether it holds a document (more than
+// comments, blank lines and an explicit null) and the value of its only
+// top-level "kind:" line ("" when there is none or more than one).
+func scan(b []byte) (content bool, kind string) {
+	kinds := 0
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		if bytes.HasPrefix(line, []byte("kind:")) {
+			kinds++
+			kind = kindValue(line[len("kind:"):])
+		}
+		if !content {
+			t := bytes.TrimSpace(line)
+			switch {
+			case len(t) == 0 || t[0] == '#':
+			case string(t) == "~", string(t) == "null", string(t) == "Null", string(t) == "NULL":
+			default:
+				content = true
+			}
+		}
+	}
+	if kinds != 1 {
+		kind = ""
+	}
+	return content, kind
+}
+
+// kindValue extracts a plain kind name from the rest of a "kind:" line, "" when
+// the value is anything but a simple name (quoted names are accepted).
+func kindValue(rest []byte) string {
+	if i := bytes.IndexByte(rest, '#'); i >= 0 {
+		rest = rest[:i]
+	}
+	v := bytes.Trim(bytes.TrimSpace(rest), `"'`)
+	for _, ch := range v {
+		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9') {
+			return ""
+		}
+	}
+	return string(v)
 }
 
 // NumChunks is the number of document chunks ParseRange accepts indexes for.
@@ -150,7 +193,7 @@ func split(data []byte) []*chunk {
 			end = len(data) - pos
 		}
 		text := bytes.TrimRight(data[pos:pos+end], "\r")
-		if separator.Match(text) {
+		if isSeparator(text) {
 			cur.body = data[start:pos]
 			chunks = append(chunks, cur)
 			cur = &chunk{sep: data[pos:min(next, len(data))], offset: line + 1}
@@ -164,22 +207,8 @@ func split(data []byte) []*chunk {
 	return chunks
 }
 
-// hasContent reports whether a chunk holds more than comments, blank lines and
-// an explicit null, i.e. whether it counts as a document.
 func hasContent(b []byte) bool {
-	content := false
-	for _, l := range bytes.Split(b, []byte("\n")) {
-		t := bytes.TrimSpace(l)
-		if len(t) == 0 || t[0] == '#' {
-			continue
-		}
-		switch string(t) {
-		case "~", "null", "Null", "NULL":
-			continue
-		}
-		content = true
-		break
-	}
+	content, _ := scan(b)
 	return content
 }
 
@@ -265,4 +294,13 @@ func relocate(msg string, offset int) string {
 		fmt.Sscanf(s, "line %d", &n)
 		return fmt.Sprintf("line %d", n+offset)
 	})
+}
+
+// isSeparator matches a document marker line: "---" or "..." alone or followed by
+// white space (and a comment or content).
+func isSeparator(line []byte) bool {
+	if len(line) < 3 || !(bytes.HasPrefix(line, []byte("---")) || bytes.HasPrefix(line, []byte("..."))) {
+		return false
+	}
+	return len(line) == 3 || line[3] == ' ' || line[3] == '\t'
 }
