@@ -41,8 +41,6 @@ type chunk struct {
 	changed bool
 }
 
-var ()
-
 // Parse reads every document of a manifest. It never fails as a whole: a broken
 // document is recorded in File.Errors with its position, and the other documents
 // are still returned.
