@@ -39,23 +39,12 @@ type Engine struct {
 // New loads the built-in rules and the user's policy directories, compiles them
 // and prepares one query per object kind.
 func New(ctx context.Context, opts Options) (*Engine, error) {
-	srcs, err := sources(opts.PolicyDirs)
+	lib, err := loadLibrary(opts.PolicyDirs, false)
 	if err != nil {
 		return nil, err
 	}
-	modules, err := loadModules(srcs, false)
-	if err != nil {
-		return nil, err
-	}
-	c, err := compile(modules)
-	if err != nil {
-		return nil, err
-	}
+	c, defaults := lib.compiler, lib.defaults
 	rules, err := rulesFromCompiler(c)
-	if err != nil {
-		return nil, err
-	}
-	defaults, err := defaultParams(c)
 	if err != nil {
 		return nil, err
 	}

@@ -90,3 +90,32 @@ func compile(modules map[string]*ast.Module) (*ast.Compiler, error) {
 	}
 	return c, nil
 }
+
+// library is a loaded and compiled policy set with its parameter defaults.
+type library struct {
+	modules  map[string]*ast.Module
+	compiler *ast.Compiler
+	defaults map[string]any
+}
+
+// loadLibrary loads the built-in rules and the given directories (with their
+// tests when tests is true), compiles them and collects the parameter defaults.
+func loadLibrary(dirs []string, tests bool) (*library, error) {
+	srcs, err := sources(dirs)
+	if err != nil {
+		return nil, err
+	}
+	modules, err := loadModules(srcs, tests)
+	if err != nil {
+		return nil, err
+	}
+	c, err := compile(modules)
+	if err != nil {
+		return nil, err
+	}
+	defaults, err := defaultParams(c)
+	if err != nil {
+		return nil, err
+	}
+	return &library{modules: modules, compiler: c, defaults: defaults}, nil
+}

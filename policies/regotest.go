@@ -12,27 +12,15 @@ import (
 // policy directories with OPA's tester, against the same data the engine uses
 // (data.kgate.defaults holds every declared parameter default).
 func RunTests(ctx context.Context, dirs []string) ([]*tester.Result, error) {
-	srcs, err := sources(dirs)
-	if err != nil {
-		return nil, err
-	}
-	modules, err := loadModules(srcs, true)
-	if err != nil {
-		return nil, err
-	}
-	c, err := compile(modules)
-	if err != nil {
-		return nil, err
-	}
-	defaults, err := defaultParams(c)
+	lib, err := loadLibrary(dirs, true)
 	if err != nil {
 		return nil, err
 	}
 	runner := tester.NewRunner().
-		SetStore(newStore(defaults)).
+		SetStore(newStore(lib.defaults)).
 		CapturePrintOutput(true).
 		SetDefaultRegoVersion(ast.RegoV1)
-	ch, err := runner.Run(ctx, modules)
+	ch, err := runner.Run(ctx, lib.modules)
 	if err != nil {
 		return nil, fmt.Errorf("run rego tests: %w", err)
 	}

@@ -80,39 +80,15 @@ func (r *Report) Finish(objects int) {
 	}
 	sort.SliceStable(r.Findings, func(i, j int) bool {
 		a, b := r.Findings[i], r.Findings[j]
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		if a.Doc != b.Doc {
-			return a.Doc < b.Doc
-		}
-		if ia, ib := item(a.Item), item(b.Item); ia != ib {
-			return ia < ib
-		}
-		if a.Rule != b.Rule {
-			return a.Rule < b.Rule
-		}
-		return a.Path < b.Path
+		return less(place{a.File, a.Doc, item(a.Item), a.Rule, a.Path}, place{b.File, b.Doc, item(b.Item), b.Rule, b.Path})
 	})
 	sort.SliceStable(r.Errors, func(i, j int) bool {
 		a, b := r.Errors[i], r.Errors[j]
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		return item(a.Doc) < item(b.Doc)
+		return less(place{file: a.File, doc: item(a.Doc)}, place{file: b.File, doc: item(b.Doc)})
 	})
 	sort.SliceStable(r.Passes, func(i, j int) bool {
 		a, b := r.Passes[i], r.Passes[j]
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		if a.Doc != b.Doc {
-			return a.Doc < b.Doc
-		}
-		if ia, ib := item(a.Item), item(b.Item); ia != ib {
-			return ia < ib
-		}
-		return a.Rule < b.Rule
+		return less(place{a.File, a.Doc, item(a.Item), a.Rule, ""}, place{b.File, b.Doc, item(b.Item), b.Rule, ""})
 	})
 	s := Summary{Objects: objects, Findings: len(r.Findings), Errors: len(r.Errors)}
 	for _, f := range r.Findings {
@@ -128,6 +104,28 @@ func (r *Report) Finish(objects int) {
 		}
 	}
 	r.Summary = s
+}
+
+// place orders report entries: by file, document, list item, rule and path.
+type place struct {
+	file      string
+	doc, item int
+	rule      string
+	path      string
+}
+
+func less(a, b place) bool {
+	switch {
+	case a.file != b.file:
+		return a.file < b.file
+	case a.doc != b.doc:
+		return a.doc < b.doc
+	case a.item != b.item:
+		return a.item < b.item
+	case a.rule != b.rule:
+		return a.rule < b.rule
+	}
+	return a.path < b.path
 }
 
 func item(p *int) int {
