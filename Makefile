@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/kgate
 
-.PHONY: all build test fmt-check vet unit bench demo clean
+.PHONY: all build test fmt-check vet unit bench demo docs clean
 
 all: build
 
@@ -21,6 +21,10 @@ vet:
 
 unit:
 	$(GO) test -count=1 ./...
+
+## docs: regenerate docs/rules.md from the rules' METADATA (a test fails when it is stale).
+docs:
+	$(GO) run ./cmd/kgate policies -o markdown > docs/rules.md
 
 ## bench: the engine and CLI benchmarks recorded in docs/performance.md.
 bench:

@@ -111,3 +111,19 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// docs/rules.md is generated from the METADATA; a rule change without `make docs`
+// fails here.
+func TestRulesDocIsCurrent(t *testing.T) {
+	stdout, stderr, code := run(t, "", "policies", "-o", "markdown")
+	if code != exitOK {
+		t.Fatalf("kgate policies -o markdown: %d %s", code, stderr)
+	}
+	want, err := os.ReadFile("../../docs/rules.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stdout != string(want) {
+		t.Error("docs/rules.md is stale: run make docs")
+	}
+}

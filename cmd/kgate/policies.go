@@ -18,7 +18,8 @@ func newPoliciesCommand() *cobra.Command {
 		Use:   "policies",
 		Short: "List the loaded rules: ID, title, kinds, default action, severity",
 		Long: `List every rule kgate loads: the built-in library and the directories given with
---policies. Use -o json for the full metadata, including parameters and defaults.`,
+--policies. Use -o json for the full metadata, including parameters and defaults,
+and -o markdown for the reference in docs/rules.md.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			e, err := newEngine(cmd, dirs, "")
 			if err != nil {
@@ -30,8 +31,11 @@ func newPoliciesCommand() *cobra.Command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(map[string]any{"rules": e.Rules(), "params": e.Params()})
 			}
+			if output == "markdown" {
+				return writeRulesMarkdown(out, e.Rules(), e.Params())
+			}
 			if output != "text" {
-				return fmt.Errorf("unknown output format %q: use text or json", output)
+				return fmt.Errorf("unknown output format %q: use text, json or markdown", output)
 			}
 			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tACTION\tSEVERITY\tKINDS\tTITLE")
@@ -42,7 +46,7 @@ func newPoliciesCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringArrayVar(&dirs, "policies", nil, "add the Rego policies of `DIR` (repeatable)")
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json or markdown")
 	return cmd
 }
 
