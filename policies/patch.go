@@ -193,7 +193,10 @@ func arrayIndex(seg string, n int, allowEnd bool) (int, error) {
 		return n, nil
 	}
 	idx, err := strconv.Atoi(seg)
-	if err != nil || idx < 0 || idx > n || (idx == n && !allowEnd) {
+	if err != nil {
+		return 0, fmt.Errorf("%q names a map member, but the object has a list there", seg)
+	}
+	if idx < 0 || idx > n || (idx == n && !allowEnd) {
 		return 0, fmt.Errorf("index %q out of range (length %d)", seg, n)
 	}
 	return idx, nil
