@@ -1,0 +1,74 @@
+// Package webhook turns AdmissionReviews into engine inputs and engine decisions
+// into admission responses: a mutating handler that applies the merged patch of
+// mutate findings and a validating handler that denies deny findings and returns
+// warn findings as warnings. It knows nothing of flags or certificates.
+package webhook
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	admissionv1 "k8s.io/api/admission/v1"
+
+	"github.com/kgate-dev/kgate/policies"
+)
+
+// MutatedAnnotation records which rules changed an object.
+const MutatedAnnotation = "kgate.dev/mutated"
+
+// Input converts an admission request into the engine's input document.
+func Input(req *admissionv1.AdmissionRequest) (*policies.Input, error) {
+	obj, err := decode(req.Object.Raw)
+	if err != nil {
+		return nil, fmt.Errorf("decode object: %w", err)
+	}
+	old, err := decode(req.OldObject.Raw)
+	if err != nil {
+		return nil, fmt.Errorf("decode oldObject: %w", err)
+	}
+	user, err := toJSONValue(req.UserInfo)
+	if err != nil {
+		return nil, fmt.Errorf("userInfo: %w", err)
+	}
+	dryRun := req.DryRun != nil && *req.DryRun
+	return &policies.Input{
+		Operation: string(req.Operation),
+		Kind:      policies.GVK{Group: req.Kind.Group, Version: req.Kind.Version, Kind: req.Kind.Kind},
+		Namespace: policies.NamespaceOf(req.Kind.Kind, req.Namespace),
+		Name:      req.Name,
+		Object:    obj,
+		OldObject: old,
+		UserInfo:  user,
+		DryRun:    dryRun,
+	}, nil
+}
+
+// decode reads a raw object as JSON values; numbers stay json.Number so that
+// large integers survive a round trip unchanged.
+func decode(raw []byte) (any, error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("trailing data after the object")
+	}
+	if _, ok := v.(map[string]any); !ok && v != nil {
+		return nil, fmt.Errorf("an object must be a JSON object, got %T", v)
+	}
+	return v, nil
+}
+
+func toJSONValue(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return decode(b)
+}

@@ -1,0 +1,75 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/kgate-dev/kgate/policies"
+)
+
+var errNotObject = errors.New("patched object is not a JSON object")
+
+// Validator is the validating admission handler. It sees objects after every
+// mutating webhook ran: deny findings reject the request with one message that
+// names each rule, field and fix; warn findings, and mutate findings whose patch
+// was not applied (the mutating webhook was skipped), become admission warnings,
+// which kubectl prints.
+type Validator struct {
+	Engine *policies.Engine
+}
+
+var _ admission.Handler = (*Validator)(nil)
+
+// Handle implements admission.Handler.
+func (v *Validator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	in, err := Input(&req.AdmissionRequest)
+	if err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
+	d, err := v.Engine.Evaluate(ctx, in)
+	if err != nil {
+		return admission.Errored(http.StatusInternalServerError, err)
+	}
+	var denials, warnings []string
+	for _, f := range d.Findings {
+		switch f.Action {
+		case policies.ActionDeny:
+			denials = append(denials, describe(f))
+		case policies.ActionWarn:
+			warnings = append(warnings, warning(f, ""))
+		case policies.ActionMutate:
+			warnings = append(warnings, warning(f, " (not fixed: the mutating webhook did not run)"))
+		}
+	}
+	if len(denials) == 0 {
+		return admission.Allowed("").WithWarnings(warnings...)
+	}
+	// kubectl already names the webhook and the object: the message starts with
+	// the first rule ID.
+	resp := admission.Denied(strings.Join(denials, "; "))
+	resp.Result.Code = http.StatusForbidden
+	resp.Result.Reason = metav1.StatusReasonForbidden
+	return resp.WithWarnings(warnings...)
+}
+
+// describe renders a finding as the catalog asks: rule ID first, fix last.
+func describe(f policies.Finding) string {
+	s := f.RuleID
+	if f.Path != "" {
+		s += " " + f.Path
+	}
+	s += ": " + f.Message
+	if f.Fix != "" {
+		s += "; fix: " + f.Fix
+	}
+	return s
+}
+
+func warning(f policies.Finding, note string) string {
+	return describe(f) + note
+}
