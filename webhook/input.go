@@ -6,10 +6,13 @@ package webhook
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/kgate-dev/kgate/policies"
 )
@@ -71,4 +74,20 @@ func toJSONValue(v any) (any, error) {
 		return nil, err
 	}
 	return decode(b)
+}
+
+// evaluate decodes the request and runs the engine; a non-nil response is the
+// error answer to return as is.
+func evaluate(ctx context.Context, e *policies.Engine, req *admission.Request) (*policies.Decision, *admission.Response) {
+	in, err := Input(&req.AdmissionRequest)
+	if err != nil {
+		resp := admission.Errored(http.StatusBadRequest, err)
+		return nil, &resp
+	}
+	d, err := e.Evaluate(ctx, in)
+	if err != nil {
+		resp := admission.Errored(http.StatusInternalServerError, err)
+		return nil, &resp
+	}
+	return d, nil
 }

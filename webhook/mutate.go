@@ -27,13 +27,9 @@ func (m *Mutator) Handle(ctx context.Context, req admission.Request) admission.R
 	if len(req.Object.Raw) == 0 {
 		return admission.Allowed("")
 	}
-	in, err := Input(&req.AdmissionRequest)
-	if err != nil {
-		return admission.Errored(http.StatusBadRequest, err)
-	}
-	d, err := m.Engine.Evaluate(ctx, in)
-	if err != nil {
-		return admission.Errored(http.StatusInternalServerError, err)
+	d, errResp := evaluate(ctx, m.Engine, &req)
+	if errResp != nil {
+		return *errResp
 	}
 	if d.Patched == nil {
 		return admission.Allowed("")

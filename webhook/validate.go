@@ -27,13 +27,9 @@ var _ admission.Handler = (*Validator)(nil)
 
 // Handle implements admission.Handler.
 func (v *Validator) Handle(ctx context.Context, req admission.Request) admission.Response {
-	in, err := Input(&req.AdmissionRequest)
-	if err != nil {
-		return admission.Errored(http.StatusBadRequest, err)
-	}
-	d, err := v.Engine.Evaluate(ctx, in)
-	if err != nil {
-		return admission.Errored(http.StatusInternalServerError, err)
+	d, errResp := evaluate(ctx, v.Engine, &req)
+	if errResp != nil {
+		return *errResp
 	}
 	var denials, warnings []string
 	for _, f := range d.Findings {

@@ -37,26 +37,22 @@ type expectedNamespace struct {
 	verdict
 }
 
+// located is the part of a finding or a pass the comparison needs.
+type located struct {
+	Rule      string `json:"rule"`
+	File      string `json:"file"`
+	Doc       int    `json:"doc"`
+	Item      *int   `json:"item"`
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+}
+
 type checkOutput struct {
-	Findings []struct {
-		Rule      string `json:"rule"`
-		File      string `json:"file"`
-		Doc       int    `json:"doc"`
-		Item      *int   `json:"item"`
-		Kind      string `json:"kind"`
-		Namespace string `json:"namespace"`
-	} `json:"findings"`
-	Errors []struct {
+	Findings []located `json:"findings"`
+	Errors   []struct {
 		File string `json:"file"`
 	} `json:"errors"`
-	Passes []struct {
-		Rule      string `json:"rule"`
-		File      string `json:"file"`
-		Doc       int    `json:"doc"`
-		Item      *int   `json:"item"`
-		Kind      string `json:"kind"`
-		Namespace string `json:"namespace"`
-	} `json:"passes"`
+	Passes  []located `json:"passes"`
 	Summary struct {
 		Objects int `json:"objects"`
 	} `json:"summary"`
