@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/kgate-dev/kgate/policies"
@@ -38,7 +39,10 @@ func (m *Mutator) Handle(ctx context.Context, req admission.Request) admission.R
 	if !ok {
 		return admission.Errored(http.StatusInternalServerError, errNotObject)
 	}
-	recordMutation(patched, mutatedRules(d))
+	ids := mutatedRules(d)
+	recordMutation(patched, ids)
+	logf.FromContext(ctx).Info("mutated", "kind", req.Kind.Kind, "namespace", req.Namespace, "name", req.Name,
+		"operation", req.Operation, "dryRun", req.DryRun != nil && *req.DryRun, "rules", strings.Join(ids, ","))
 	out, err := json.Marshal(patched)
 	if err != nil {
 		return admission.Errored(http.StatusInternalServerError, err)

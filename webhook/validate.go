@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/kgate-dev/kgate/policies"
@@ -31,11 +32,12 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 	if errResp != nil {
 		return *errResp
 	}
-	var denials, warnings []string
+	var denials, warnings, denied []string
 	for _, f := range d.Findings {
 		switch f.Action {
 		case policies.ActionDeny:
 			denials = append(denials, describe(f))
+			denied = append(denied, f.RuleID)
 		case policies.ActionWarn:
 			warnings = append(warnings, warning(f, ""))
 		case policies.ActionMutate:
@@ -45,6 +47,8 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 	if len(denials) == 0 {
 		return admission.Allowed("").WithWarnings(warnings...)
 	}
+	logf.FromContext(ctx).Info("denied", "kind", req.Kind.Kind, "namespace", req.Namespace, "name", req.Name,
+		"operation", req.Operation, "dryRun", req.DryRun != nil && *req.DryRun, "rules", strings.Join(denied, ","))
 	// kubectl already names the webhook and the object: the message starts with
 	// the first rule ID.
 	resp := admission.Denied(strings.Join(denials, "; "))

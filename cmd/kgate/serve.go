@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+	ctrlzap "sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/kgate-dev/kgate/webhook"
+)
+
+type serveFlags struct {
+	host, certDir           string
+	port                    int
+	healthAddr, metricsAddr string
+	policyDirs              []string
+	paramsFile              string
+	development             bool
+}
+
+func newServeCommand() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the policies as a mutating and a validating admission webhook",
+		Long: `Serve the policies over HTTPS as admission webhooks (AdmissionReview v1):
+
+  /mutate    applies the patches of mutate findings and records the rules in the
+             kgate.dev/mutated annotation
+  /validate  denies deny findings (HTTP 403, one message naming every rule, field
+             and fix) and returns warn findings as warnings, which kubectl prints
+
+The serving certificate and key are read from --cert-dir (tls.crt, tls.key) and
+reloaded when they change, so rotated certificates need no restart. /healthz and
+/readyz (ready once the policies are compiled and the server listens) are served
+on --health-addr, Prometheus metrics on --metrics-addr. SIGTERM drains requests in
+flight before exiting.`,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, &f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.host, "host", "", "address to serve the webhooks on (default: all)")
+	fl.IntVar(&f.port, "port", 9443, "port to serve the webhooks on")
+	fl.StringVar(&f.certDir, "cert-dir", "/tmp/k8s-webhook-server/serving-certs", "`DIR` holding tls.crt and tls.key")
+	fl.StringVar(&f.healthAddr, "health-addr", ":8081", "address of /healthz and /readyz")
+	fl.StringVar(&f.metricsAddr, "metrics-addr", ":8080", "address of /metrics (\"0\" disables it)")
+	fl.StringArrayVar(&f.policyDirs, "policies", nil, "add the Rego policies of `DIR` (repeatable)")
+	fl.StringVar(&f.paramsFile, "params", "", "YAML `FILE` of rule parameters overriding the defaults")
+	fl.BoolVar(&f.development, "development", false, "human-readable console logs instead of JSON")
+	return cmd
+}
+
+func runServe(cmd *cobra.Command, f *serveFlags) error {
+	// One zap logger, structured JSON unless --development, shared with
+	// controller-runtime so its webhook logs look like ours.
+	logger := ctrlzap.New(ctrlzap.UseDevMode(f.development), ctrlzap.WriteTo(cmd.ErrOrStderr()))
+	ctrllog.SetLogger(logger)
+
+	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	start := time.Now()
+	engine, err := newEngine(cmd, f.policyDirs, f.paramsFile)
+	if err != nil {
+		return err
+	}
+	logger.Info("policies compiled", "rules", len(engine.Rules()), "took", time.Since(start).String())
+
+	server := ctrlwebhook.NewServer(ctrlwebhook.Options{Host: f.host, Port: f.port, CertDir: f.certDir})
+	server.Register("/mutate", &admission.Webhook{Handler: &webhook.Mutator{Engine: engine}})
+	server.Register("/validate", &admission.Webhook{Handler: &webhook.Validator{Engine: engine}})
+
+	started := server.StartedChecker()
+	health := http.NewServeMux()
+	health.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	health.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := started(r); err != nil {
+			http.Error(w, "webhook server not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return server.Start(ctx) })
+	g.Go(func() error { return serveHTTP(ctx, f.healthAddr, health) })
+	if f.metricsAddr != "0" {
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
+		g.Go(func() error { return serveHTTP(ctx, f.metricsAddr, mux) })
+	}
+	logger.Info("serving admission webhooks", "host", f.host, "port", f.port, "certDir", f.certDir)
+	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// serveHTTP serves plain HTTP until ctx ends, then shuts down gracefully.
+func serveHTTP(ctx context.Context, addr string, h http.Handler) error {
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve %s: %w", addr, err)
+	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutdown)
+	}
+}
