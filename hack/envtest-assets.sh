@@ -19,9 +19,9 @@ usage() {
   cat <<EOF
 Usage: hack/envtest-assets.sh [--help]
 
-Builds kube-apiserver ${K8S_VERSION} and etcd ${ETCD_VERSION} from source through
+Builds kube-apiserver and kubectl ${K8S_VERSION} and etcd ${ETCD_VERSION} from source through
 the Go module proxy (first run: ~10-15 min on 2 cores; then instant) and prints
-the directory holding both binaries, for KUBEBUILDER_ASSETS.
+the directory holding the binaries, for KUBEBUILDER_ASSETS.
 
 Environment:
   KGATE_ENVTEST_K8S_VERSION   Kubernetes version (default ${K8S_VERSION})
@@ -43,11 +43,11 @@ die() { log "ERROR: $*"; exit 1; }
 CACHE_ROOT="${KGATE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kgate}/envtest"
 [[ "$CACHE_ROOT" == /* ]] || CACHE_ROOT="$PWD/$CACHE_ROOT"   # stdout must be absolute
 DEST="${CACHE_ROOT}/k8s-${K8S_VERSION#v}-etcd-${ETCD_VERSION#v}"
-STAMP="k8s=${K8S_VERSION} etcd=${ETCD_VERSION}"
+STAMP="k8s=${K8S_VERSION} etcd=${ETCD_VERSION} kubectl"
 
 # Fast path: a complete cache entry has both binaries and a matching stamp.
 cached() {
-  [[ -x "$DEST/kube-apiserver" && -x "$DEST/etcd" && -f "$DEST/.stamp" ]] &&
+  [[ -x "$DEST/kube-apiserver" && -x "$DEST/etcd" && -x "$DEST/kubectl" && -f "$DEST/.stamp" ]] &&
     [[ "$(<"$DEST/.stamp")" == "$STAMP" ]]
 }
 if cached; then echo "$DEST"; exit 0; fi
@@ -118,6 +118,12 @@ log "building kube-apiserver $K8S_VERSION (slow on a cold cache)..."
 (cd "$TMP/k8s" && nice -n 10 go build -trimpath -ldflags "$k8s_ldflags" \
   -o "$TMP/out/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver) >&2 ||
   die "building kube-apiserver $K8S_VERSION failed"
+# kubectl of the same version, for machines that have none: the tests and the demo
+# put this directory at the end of PATH, so an installed kubectl still wins.
+log "building kubectl $K8S_VERSION..."
+(cd "$TMP/k8s" && nice -n 10 go build -trimpath -ldflags "$k8s_ldflags" \
+  -o "$TMP/out/kubectl" k8s.io/kubernetes/cmd/kubectl) >&2 ||
+  die "building kubectl $K8S_VERSION failed"
 
 # --- etcd: the main package is the root of go.etcd.io/etcd/server/v3 (v3.5/v3.6),
 # whose go.mod replaces api/client/pkg with ../ paths, hence a wrapper too.

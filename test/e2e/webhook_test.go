@@ -1,0 +1,108 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+)
+
+const gp2Class = `apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: ebs-gp2
+provisioner: ebs.csi.aws.com
+parameters:
+  type: gp2
+`
+
+const llamaService = `apiVersion: v1
+kind: Service
+metadata:
+  name: my-llama-svc
+  namespace: genai
+  annotations:
+    service.beta.kubernetes.io/aws-load-balancer-type: external
+spec:
+  type: LoadBalancer
+  selector: {app: my-llama}
+  ports: [{port: 80, targetPort: 5000}]
+`
+
+const pretrainJob = `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: llama3-pretrain
+  namespace: genai
+  labels: {kgate.dev/role: training}
+spec:
+  parallelism: 4
+  completions: 4
+  completionMode: Indexed
+  template:
+    spec:
+      restartPolicy: Never
+      nodeSelector: {node.kubernetes.io/instance-type: p5.48xlarge}
+      containers:
+      - name: worker
+        image: 111122223333.dkr.ecr.us-west-2.amazonaws.com/nemo:24.07
+        resources:
+          limits: {nvidia.com/gpu: 8, memory: 32000Mi}
+          requests: {nvidia.com/gpu: 8, memory: 32000Mi, cpu: "90"}
+`
+
+func TestWebhook(t *testing.T) {
+	c := startCluster(t)
+	if _, stderr, err := c.kubectl("", "create", "namespace", "genai"); err != nil {
+		t.Fatalf("create namespace: %v\n%s", err, stderr)
+	}
+
+	t.Run("gp2 StorageClass is stored as gp3", func(t *testing.T) {
+		if _, stderr, err := c.kubectl(gp2Class, "apply", "-f", "-"); err != nil {
+			t.Fatalf("apply: %v\n%s", err, stderr)
+		}
+		sc := c.get(t, "storageclass", "ebs-gp2")
+		if got := sc["parameters"].(map[string]any)["type"]; got != "gp3" {
+			t.Errorf("stored type = %v, want gp3", got)
+		}
+		ann := sc["metadata"].(map[string]any)["annotations"].(map[string]any)
+		if !strings.Contains(ann["kgate.dev/mutated"].(string), "STORAGE-001") {
+			t.Errorf("kgate.dev/mutated = %v", ann["kgate.dev/mutated"])
+		}
+	})
+
+	t.Run("external NLB Service gets ip targets", func(t *testing.T) {
+		if _, stderr, err := c.kubectl(llamaService, "apply", "-f", "-"); err != nil {
+			t.Fatalf("apply: %v\n%s", err, stderr)
+		}
+		svc := c.get(t, "-n", "genai", "service", "my-llama-svc")
+		ann := svc["metadata"].(map[string]any)["annotations"].(map[string]any)
+		if ann["service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"] != "ip" {
+			t.Errorf("annotations = %v", ann)
+		}
+		if got := svc["spec"].(map[string]any)["trafficDistribution"]; got != "PreferSameZone" {
+			t.Errorf("trafficDistribution = %v, want PreferSameZone", got)
+		}
+	})
+
+	for _, dryRun := range []bool{true, false} {
+		name := "multi-node GPU Job without EFA is rejected"
+		args := []string{"apply", "-f", "-"}
+		if dryRun {
+			name += " (server dry run)"
+			args = append(args, "--dry-run=server")
+		}
+		t.Run(name, func(t *testing.T) {
+			_, stderr, err := c.kubectl(pretrainJob, args...)
+			if err == nil {
+				t.Fatal("the Job was admitted")
+			}
+			for _, want := range []string{"denied the request", "EFA-001", "/spec/template/spec/containers/0/resources", "fix: add vpc.amazonaws.com/efa: 32"} {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("kubectl error does not contain %q:\n%s", want, stderr)
+				}
+			}
+			if out, _, err := c.kubectl("", "get", "-n", "genai", "job", "llama3-pretrain", "--ignore-not-found", "-o", "name"); err != nil || out != "" {
+				t.Errorf("the rejected Job was stored: %q %v", out, err)
+			}
+		})
+	}
+}
