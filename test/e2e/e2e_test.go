@@ -5,7 +5,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -18,8 +17,10 @@ import (
 	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	karpenter "sigs.k8s.io/karpenter/pkg/apis"
 )
 
 // cluster is a running control plane with kgate registered as its webhooks.
@@ -44,6 +45,8 @@ func startCluster(t *testing.T) *cluster {
 		t.Fatalf("build kgate: %v\n%s", err, out)
 	}
 	c := &cluster{env: &envtest.Environment{
+		// Karpenter's own module ships the NodePool CRD the training-pool rules need.
+		CRDs: []*apiextensionsv1.CustomResourceDefinition{karpenter.CRDs[0]},
 		WebhookInstallOptions: envtest.WebhookInstallOptions{
 			LocalServingHost:   "127.0.0.1",
 			MutatingWebhooks:   []*admissionregistrationv1.MutatingWebhookConfiguration{mutatingConfig()},
@@ -201,5 +204,3 @@ func exemptNamespaces() *metav1.LabelSelector {
 		Values: []string{"kube-system", "kube-node-lease", "kgate-system"},
 	}}}
 }
-
-var _ = context.Background

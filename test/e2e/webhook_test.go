@@ -105,4 +105,68 @@ func TestWebhook(t *testing.T) {
 			}
 		})
 	}
+
+	nodePoolsAndWarnings(t, c)
+}
+
+const trainingPool = `apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata:
+  name: training-p5
+  labels: {kgate.dev/pool-type: training}
+spec:
+  template:
+    spec:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: p5-efa}
+      requirements:
+      - {key: karpenter.k8s.aws/instance-family, operator: In, values: ["p5"]}
+      - {key: topology.kubernetes.io/zone, operator: In, values: ["us-west-2a", "us-west-2b", "us-west-2c"]}
+`
+
+const sizedDeployment = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: chatbot-ui
+  namespace: genai
+spec:
+  selector: {matchLabels: {app: chatbot-ui}}
+  template:
+    metadata: {labels: {app: chatbot-ui}}
+    spec:
+      containers:
+      - name: ui
+        image: 111122223333.dkr.ecr.us-west-2.amazonaws.com/chatbot-ui:1.4.2
+        resources:
+          requests: {cpu: 250m, memory: 512Mi}
+          limits: {memory: 768Mi}
+`
+
+// nodePoolsAndWarnings runs on the cluster of TestWebhook: one control plane for
+// the whole suite.
+func nodePoolsAndWarnings(t *testing.T, c *cluster) {
+	t.Run("training NodePool over three zones is rejected", func(t *testing.T) {
+		_, stderr, err := c.kubectl(trainingPool, "apply", "-f", "-")
+		if err == nil {
+			t.Fatal("the NodePool was admitted")
+		}
+		for _, want := range []string{"TOPO-002", "/spec/template/spec/requirements/1", "fix: use operator In with exactly one value on topology.kubernetes.io/zone"} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("kubectl error does not contain %q:\n%s", want, stderr)
+			}
+		}
+		if out, _, _ := c.kubectl("", "get", "nodepool", "training-p5", "--ignore-not-found", "-o", "name"); out != "" {
+			t.Errorf("the rejected NodePool was stored: %q", out)
+		}
+	})
+
+	t.Run("warnings reach kubectl and the object is stored", func(t *testing.T) {
+		_, stderr, err := c.kubectl(sizedDeployment, "apply", "-f", "-")
+		if err != nil {
+			t.Fatalf("apply: %v\n%s", err, stderr)
+		}
+		if !strings.Contains(stderr, "Warning: NETPOL-001") || !strings.Contains(stderr, `namespace "genai" has no default-deny ingress NetworkPolicy`) {
+			t.Errorf("kubectl did not print the NETPOL-001 warning:\n%s", stderr)
+		}
+		c.get(t, "-n", "genai", "deployment", "chatbot-ui")
+	})
 }
