@@ -27,6 +27,7 @@ import (
 type cluster struct {
 	env        *envtest.Environment
 	kubeconfig string
+	bin        string // the kgate binary under test
 	serve      *exec.Cmd
 	logs       *bytes.Buffer
 }
@@ -69,6 +70,7 @@ func startCluster(t *testing.T) *cluster {
 	if err := os.WriteFile(c.kubeconfig, kc, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	c.bin = bin
 	c.startKgate(t, bin)
 	return c
 }

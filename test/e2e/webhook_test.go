@@ -107,6 +107,7 @@ func TestWebhook(t *testing.T) {
 	}
 
 	nodePoolsAndWarnings(t, c)
+	t.Run("the book's manifests end as kgate check predicts", func(t *testing.T) { bookManifests(t, c, c.bin) })
 }
 
 const trainingPool = `apiVersion: karpenter.sh/v1
