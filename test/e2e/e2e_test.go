@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -28,8 +29,11 @@ type cluster struct {
 	env        *envtest.Environment
 	kubeconfig string
 	bin        string // the kgate binary under test
-	serve      *exec.Cmd
-	logs       *bytes.Buffer
+	// root is the test that owns the cluster: a kgate restarted inside a subtest
+	// must keep running after that subtest ends.
+	root  *testing.T
+	serve *exec.Cmd
+	logs  *bytes.Buffer
 }
 
 func startCluster(t *testing.T) *cluster {
@@ -70,7 +74,7 @@ func startCluster(t *testing.T) *cluster {
 	if err := os.WriteFile(c.kubeconfig, kc, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c.bin = bin
+	c.bin, c.root = bin, t
 	c.startKgate(t, bin)
 	return c
 }
@@ -86,11 +90,12 @@ func (c *cluster) startKgate(t *testing.T, bin string) {
 	if err := c.serve.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = c.serve.Process.Signal(os.Interrupt)
-		_ = c.serve.Wait()
-		if t.Failed() {
-			t.Logf("kgate serve logs:\n%s", c.logs.String())
+	serve, logs := c.serve, c.logs
+	c.root.Cleanup(func() {
+		_ = serve.Process.Signal(os.Interrupt)
+		_ = serve.Wait()
+		if c.root.Failed() {
+			c.root.Logf("kgate serve logs:\n%s", logs.String())
 		}
 	})
 	deadline := time.Now().Add(30 * time.Second)
@@ -106,6 +111,17 @@ func (c *cluster) startKgate(t *testing.T, bin string) {
 			t.Fatalf("kgate serve not ready after 30s: %v\n%s", err, c.logs.String())
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// stopKgate stops kgate serve gracefully (SIGTERM) and waits for it to exit.
+func (c *cluster) stopKgate(t *testing.T) {
+	t.Helper()
+	if err := c.serve.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.serve.Wait(); err != nil {
+		t.Fatalf("kgate serve did not exit cleanly on SIGTERM: %v\n%s", err, c.logs.String())
 	}
 }
 
@@ -165,7 +181,9 @@ func mutatingConfig() *admissionregistrationv1.MutatingWebhookConfiguration {
 
 func validatingConfig() *admissionregistrationv1.ValidatingWebhookConfiguration {
 	none := admissionregistrationv1.SideEffectClassNone
-	fail := admissionregistrationv1.Fail
+	// Ignore, like deploy/: a kgate outage must not stop every deployment in the
+	// cluster; kgate check in the pipeline stays the gate of record.
+	ignore := admissionregistrationv1.Ignore
 	timeout := int32(3)
 	path := "/validate"
 	return &admissionregistrationv1.ValidatingWebhookConfiguration{
@@ -175,7 +193,7 @@ func validatingConfig() *admissionregistrationv1.ValidatingWebhookConfiguration 
 			ClientConfig:            admissionregistrationv1.WebhookClientConfig{Service: &admissionregistrationv1.ServiceReference{Name: "kgate", Namespace: "kgate-system", Path: &path}},
 			Rules:                   rules(admissionregistrationv1.Create, admissionregistrationv1.Update, admissionregistrationv1.Delete),
 			SideEffects:             &none,
-			FailurePolicy:           &fail,
+			FailurePolicy:           &ignore,
 			TimeoutSeconds:          &timeout,
 			AdmissionReviewVersions: []string{"v1"},
 			NamespaceSelector:       exemptNamespaces(),

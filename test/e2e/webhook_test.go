@@ -108,6 +108,7 @@ func TestWebhook(t *testing.T) {
 
 	nodePoolsAndWarnings(t, c)
 	t.Run("the book's manifests end as kgate check predicts", func(t *testing.T) { bookManifests(t, c, c.bin) })
+	dryRunAndOutage(t, c)
 }
 
 const trainingPool = `apiVersion: karpenter.sh/v1
@@ -169,5 +170,39 @@ func nodePoolsAndWarnings(t *testing.T, c *cluster) {
 			t.Errorf("kubectl did not print the NETPOL-001 warning:\n%s", stderr)
 		}
 		c.get(t, "-n", "genai", "deployment", "chatbot-ui")
+	})
+}
+
+func dryRunAndOutage(t *testing.T, c *cluster) {
+	rename := func(doc, name string) string { return strings.Replace(doc, "name: ebs-gp2", "name: "+name, 1) }
+
+	t.Run("server dry run prints the mutated object and stores nothing", func(t *testing.T) {
+		out, stderr, err := c.kubectl(rename(gp2Class, "dry-gp2"), "apply", "--dry-run=server", "-o", "json", "-f", "-")
+		if err != nil {
+			t.Fatalf("apply: %v\n%s", err, stderr)
+		}
+		if !strings.Contains(out, `"type": "gp3"`) || !strings.Contains(out, "kgate.dev/mutated") {
+			t.Errorf("dry run output is not the mutated object:\n%s", out)
+		}
+		if out, _, _ := c.kubectl("", "get", "storageclass", "dry-gp2", "--ignore-not-found", "-o", "name"); out != "" {
+			t.Errorf("the dry run stored %q", out)
+		}
+	})
+
+	t.Run("with kgate stopped objects are admitted unchanged, and enforcement resumes on restart", func(t *testing.T) {
+		c.stopKgate(t)
+		if _, stderr, err := c.kubectl(rename(gp2Class, "while-down"), "apply", "-f", "-"); err != nil {
+			t.Fatalf("apply while kgate is down: %v\n%s", err, stderr)
+		}
+		if got := c.get(t, "storageclass", "while-down")["parameters"].(map[string]any)["type"]; got != "gp2" {
+			t.Errorf("type = %v, want the unchanged gp2", got)
+		}
+		c.startKgate(t, c.bin)
+		if _, stderr, err := c.kubectl(rename(gp2Class, "after-restart"), "apply", "-f", "-"); err != nil {
+			t.Fatalf("apply after restart: %v\n%s", err, stderr)
+		}
+		if got := c.get(t, "storageclass", "after-restart")["parameters"].(map[string]any)["type"]; got != "gp3" {
+			t.Errorf("type = %v, want gp3 once kgate is back", got)
+		}
 	})
 }
