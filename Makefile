@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/kgate
 
-.PHONY: all build test fmt-check vet unit bench demo docs clean
+.PHONY: all build test fmt-check vet unit bench demo dev docs clean
 
 all: build
 

@@ -160,6 +160,8 @@ func (f *File) Bytes() ([]byte, error) {
 			var out bytes.Buffer
 			enc := yaml.NewEncoder(&out)
 			enc.SetIndent(2)
+			// Kubernetes manifests mostly write "- item" level with its key.
+			enc.CompactSeqIndent()
 			if err := enc.Encode(root); err != nil {
 				return nil, fmt.Errorf("encode %s: %w", f.Path, err)
 			}
