@@ -37,9 +37,18 @@ docs:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./policies/ ./test/bench/
 
-## demo: check the book's example manifests and show what --fix changes.
+## demo: start a local control plane with kgate as its admission webhook, apply the
+## examples with kubectl and show what kgate mutated, warned about and rejected;
+## then check the same manifests offline and show what --fix changes.
 demo: build
+	@assets="$$(hack/envtest-assets.sh)" && \
+	KUBEBUILDER_ASSETS="$$assets" PATH="$$PATH:$$assets" $(GO) run ./hack/demo $(BIN)
 	@hack/demo.sh $(BIN)
+
+## dev: like demo, but leave the control plane and kgate running (prints KUBECONFIG).
+dev: build
+	@assets="$$(hack/envtest-assets.sh)" && \
+	KUBEBUILDER_ASSETS="$$assets" PATH="$$PATH:$$assets" $(GO) run ./hack/demo -keep $(BIN)
 
 clean:
 	rm -rf bin
