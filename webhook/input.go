@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -78,13 +79,15 @@ func toJSONValue(v any) (any, error) {
 
 // evaluate decodes the request and runs the engine; a non-nil response is the
 // error answer to return as is.
-func evaluate(ctx context.Context, e *policies.Engine, req *admission.Request) (*policies.Decision, *admission.Response) {
+func evaluate(ctx context.Context, e *policies.Engine, m *Metrics, req *admission.Request) (*policies.Decision, *admission.Response) {
 	in, err := Input(&req.AdmissionRequest)
 	if err != nil {
 		resp := admission.Errored(http.StatusBadRequest, err)
 		return nil, &resp
 	}
+	start := time.Now()
 	d, err := e.Evaluate(ctx, in)
+	m.observeEvaluation(time.Since(start))
 	if err != nil {
 		resp := admission.Errored(http.StatusInternalServerError, err)
 		return nil, &resp

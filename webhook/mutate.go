@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -19,20 +20,26 @@ import (
 // (reinvocationPolicy: IfNeeded) changes nothing.
 type Mutator struct {
 	Engine *policies.Engine
+	// Metrics, when set, records every answer.
+	Metrics *Metrics
 }
 
 var _ admission.Handler = (*Mutator)(nil)
 
 // Handle implements admission.Handler.
 func (m *Mutator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	start := time.Now()
 	if len(req.Object.Raw) == 0 {
+		m.Metrics.observe("mutate", string(req.Operation), req.Kind.Kind, "allowed", start, nil)
 		return admission.Allowed("")
 	}
-	d, errResp := evaluate(ctx, m.Engine, &req)
+	d, errResp := evaluate(ctx, m.Engine, m.Metrics, &req)
 	if errResp != nil {
+		m.Metrics.observe("mutate", string(req.Operation), req.Kind.Kind, "error", start, nil)
 		return *errResp
 	}
 	if d.Patched == nil {
+		m.Metrics.observe("mutate", string(req.Operation), req.Kind.Kind, "allowed", start, nil)
 		return admission.Allowed("")
 	}
 	patched, ok := d.Patched.(map[string]any)
@@ -47,6 +54,7 @@ func (m *Mutator) Handle(ctx context.Context, req admission.Request) admission.R
 	if err != nil {
 		return admission.Errored(http.StatusInternalServerError, err)
 	}
+	m.Metrics.observe("mutate", string(req.Operation), req.Kind.Kind, "mutated", start, d)
 	return admission.PatchResponseFromRaw(req.Object.Raw, out)
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -22,14 +23,18 @@ var errNotObject = errors.New("patched object is not a JSON object")
 // which kubectl prints.
 type Validator struct {
 	Engine *policies.Engine
+	// Metrics, when set, records every answer.
+	Metrics *Metrics
 }
 
 var _ admission.Handler = (*Validator)(nil)
 
 // Handle implements admission.Handler.
 func (v *Validator) Handle(ctx context.Context, req admission.Request) admission.Response {
-	d, errResp := evaluate(ctx, v.Engine, &req)
+	start := time.Now()
+	d, errResp := evaluate(ctx, v.Engine, v.Metrics, &req)
 	if errResp != nil {
+		v.Metrics.observe("validate", string(req.Operation), req.Kind.Kind, "error", start, nil)
 		return *errResp
 	}
 	var denials, warnings, denied []string
@@ -45,8 +50,14 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 		}
 	}
 	if len(denials) == 0 {
+		decision := "allowed"
+		if len(warnings) > 0 {
+			decision = "warned"
+		}
+		v.Metrics.observe("validate", string(req.Operation), req.Kind.Kind, decision, start, d)
 		return admission.Allowed("").WithWarnings(warnings...)
 	}
+	v.Metrics.observe("validate", string(req.Operation), req.Kind.Kind, "denied", start, d)
 	logf.FromContext(ctx).Info("denied", "kind", req.Kind.Kind, "namespace", req.Namespace, "name", req.Name,
 		"operation", req.Operation, "dryRun", req.DryRun != nil && *req.DryRun, "rules", strings.Join(denied, ","))
 	// kubectl already names the webhook and the object: the message starts with

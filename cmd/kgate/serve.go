@@ -77,9 +77,13 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	}
 	logger.Info("policies compiled", "rules", len(engine.Rules()), "took", time.Since(start).String())
 
+	m, err := webhook.NewMetrics(metrics.Registry)
+	if err != nil {
+		return fmt.Errorf("register metrics: %w", err)
+	}
 	server := ctrlwebhook.NewServer(ctrlwebhook.Options{Host: f.host, Port: f.port, CertDir: f.certDir})
-	server.Register("/mutate", &admission.Webhook{Handler: &webhook.Mutator{Engine: engine}})
-	server.Register("/validate", &admission.Webhook{Handler: &webhook.Validator{Engine: engine}})
+	server.Register("/mutate", &admission.Webhook{Handler: &webhook.Mutator{Engine: engine, Metrics: m}})
+	server.Register("/validate", &admission.Webhook{Handler: &webhook.Validator{Engine: engine, Metrics: m}})
 
 	started := server.StartedChecker()
 	health := http.NewServeMux()

@@ -1,0 +1,70 @@
+package webhook
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kgate-dev/kgate/policies"
+)
+
+// Metrics are kgate's own Prometheus metrics, next to controller-runtime's
+// per-path webhook metrics: decisions by kind and operation, evaluation latency,
+// and findings by rule and action.
+type Metrics struct {
+	requests   *prometheus.CounterVec
+	latency    *prometheus.HistogramVec
+	evaluation prometheus.Histogram
+	findings   *prometheus.CounterVec
+}
+
+// NewMetrics creates the metrics and registers them with reg.
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	m := &Metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kgate_admission_requests_total",
+			Help: "Admission requests by webhook, operation, kind and decision (allowed, mutated, warned, denied, error).",
+		}, []string{"webhook", "operation", "kind", "decision"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "kgate_admission_duration_seconds",
+			Help:    "Time to answer an admission request, decoding and evaluation included.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+		}, []string{"webhook"}),
+		evaluation: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "kgate_engine_evaluation_seconds",
+			Help:    "Time the policy engine takes to evaluate one object.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05},
+		}),
+		findings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kgate_findings_total",
+			Help: "Findings by webhook, rule and action.",
+		}, []string{"webhook", "rule", "action"}),
+	}
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.evaluation, m.findings} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// observe records one answered request; a nil Metrics records nothing.
+func (m *Metrics) observe(hook, op, kind, decision string, start time.Time, d *policies.Decision) {
+	if m == nil {
+		return
+	}
+	m.requests.WithLabelValues(hook, op, kind, decision).Inc()
+	m.latency.WithLabelValues(hook).Observe(time.Since(start).Seconds())
+	if d == nil {
+		return
+	}
+	for _, f := range d.Findings {
+		m.findings.WithLabelValues(hook, f.RuleID, string(f.Action)).Inc()
+	}
+}
+
+func (m *Metrics) observeEvaluation(took time.Duration) {
+	if m != nil {
+		m.evaluation.Observe(took.Seconds())
+	}
+}

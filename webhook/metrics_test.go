@@ -1,0 +1,51 @@
+package webhook
+
+import (
+	"context"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	admissionv1 "k8s.io/api/admission/v1"
+)
+
+func TestMetricsRecordDecisionsAndFindings(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m, err := NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := testEngine(t)
+	mut := &Mutator{Engine: e, Metrics: m}
+	val := &Validator{Engine: e, Metrics: m}
+	ctx := context.Background()
+	mut.Handle(ctx, request(admissionv1.Create, "storage.k8s.io", "v1", "StorageClass", "", "ebs-gp2", gp2Class, ""))
+	val.Handle(ctx, request(admissionv1.Create, "karpenter.sh", "v1", "NodePool", "", "training-p5", multiZonePool, ""))
+	val.Handle(ctx, request(admissionv1.Create, "", "v1", "Service", "genai", "x", `[1]`, ""))
+
+	checks := []struct {
+		labels []string
+		want   float64
+	}{
+		{[]string{"mutate", "CREATE", "StorageClass", "mutated"}, 1},
+		{[]string{"validate", "CREATE", "NodePool", "denied"}, 1},
+		{[]string{"validate", "CREATE", "Service", "error"}, 1},
+	}
+	for _, c := range checks {
+		if got := testutil.ToFloat64(m.requests.WithLabelValues(c.labels...)); got != c.want {
+			t.Errorf("kgate_admission_requests_total%v = %v, want %v", c.labels, got, c.want)
+		}
+	}
+	if got := testutil.ToFloat64(m.findings.WithLabelValues("validate", "TOPO-002", "deny")); got != 1 {
+		t.Errorf("TOPO-002 deny findings = %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(m.findings.WithLabelValues("mutate", "STORAGE-001", "mutate")); got != 1 {
+		t.Errorf("STORAGE-001 mutate findings = %v, want 1", got)
+	}
+	if n := testutil.CollectAndCount(m.evaluation); n != 1 {
+		t.Errorf("evaluation histogram series = %d, want 1", n)
+	}
+	if _, err := NewMetrics(reg); err == nil {
+		t.Error("registering twice must fail")
+	}
+}
