@@ -127,3 +127,19 @@ func TestRulesDocIsCurrent(t *testing.T) {
 		t.Error("docs/rules.md is stale: run make docs")
 	}
 }
+
+func TestCertsCreatesThenKeeps(t *testing.T) {
+	dir := t.TempDir()
+	first, stderr, code := run(t, "", "certs", "--cert-dir", dir, "--host", "127.0.0.1")
+	if code != exitOK || !strings.Contains(stderr, "wrote tls.crt") {
+		t.Fatalf("certs: %d %s", code, stderr)
+	}
+	crt, _ := os.ReadFile(filepath.Join(dir, "tls.crt"))
+	second, stderr, code := run(t, "", "certs", "--cert-dir", dir)
+	if code != exitOK || stderr != "" || second != first {
+		t.Errorf("a current certificate must be kept and its CA bundle printed again: %d %q", code, stderr)
+	}
+	if again, _ := os.ReadFile(filepath.Join(dir, "tls.crt")); string(again) != string(crt) {
+		t.Error("the certificate was replaced although it is current")
+	}
+}
