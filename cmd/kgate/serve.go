@@ -5,13 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/client/config"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	ctrlzap "sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -19,6 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/kgate-dev/kgate/webhook"
+	"github.com/kgate-dev/kgate/webhook/certs"
 )
 
 type serveFlags struct {
@@ -28,6 +36,11 @@ type serveFlags struct {
 	policyDirs              []string
 	paramsFile              string
 	development             bool
+	// Self-signed certificates, for clusters without cert-manager.
+	selfSigned    bool
+	webhookConfig string
+	kubeconfig    string
+	certOptions   certs.Options
 }
 
 func newServeCommand() *cobra.Command {
@@ -58,6 +71,12 @@ flight before exiting.`,
 	fl.StringArrayVar(&f.policyDirs, "policies", nil, "add the Rego policies of `DIR` (repeatable)")
 	fl.StringVar(&f.paramsFile, "params", "", "YAML `FILE` of rule parameters overriding the defaults")
 	fl.BoolVar(&f.development, "development", false, "human-readable console logs instead of JSON")
+	fl.BoolVar(&f.selfSigned, "self-signed", false, "create (and renew) a CA and serving certificate in --cert-dir and write the CA into the webhook configurations, for clusters without cert-manager")
+	fl.StringVar(&f.webhookConfig, "webhook-configuration", "kgate", "`NAME` of the mutating and validating webhook configurations --self-signed updates")
+	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig `FILE` for --self-signed (default: in-cluster, then $KUBECONFIG)")
+	fl.StringVar(&f.certOptions.Service, "service", "kgate", "webhook Service name, for the certificate's DNS names")
+	fl.StringVar(&f.certOptions.Namespace, "namespace", "kgate-system", "webhook Service namespace, for the certificate's DNS names")
+	fl.StringArrayVar(&f.certOptions.Hosts, "cert-host", nil, "extra DNS name or IP address in the certificate (repeatable)")
 	return cmd
 }
 
@@ -77,6 +96,11 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	}
 	logger.Info("policies compiled", "rules", len(engine.Rules()), "took", time.Since(start).String())
 
+	if f.selfSigned {
+		if err := selfSign(ctx, f, logger); err != nil {
+			return err
+		}
+	}
 	m, err := webhook.NewMetrics(metrics.Registry)
 	if err != nil {
 		return fmt.Errorf("register metrics: %w", err)
@@ -109,6 +133,62 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 		return err
 	}
 	logger.Info("stopped")
+	return nil
+}
+
+// selfSign makes sure --cert-dir holds a current certificate, publishes its CA to
+// the webhook configurations, and renews it in the background before it expires;
+// the webhook server's certificate watcher picks renewed files up.
+func selfSign(ctx context.Context, f *serveFlags, log logr.Logger) error {
+	var cfg *rest.Config
+	var err error
+	if f.kubeconfig != "" {
+		cfg, err = clientcmd.BuildConfigFromFlags("", f.kubeconfig)
+	} else {
+		cfg, err = ctrlconfig.GetConfig()
+	}
+	if err != nil {
+		return fmt.Errorf("--self-signed needs cluster access: %w", err)
+	}
+	c, err := client.New(cfg, client.Options{})
+	if err != nil {
+		return fmt.Errorf("--self-signed: %w", err)
+	}
+	const renewBefore = 30 * 24 * time.Hour
+	ensure := func() error {
+		if certs.NeedsRenewal(f.certDir, renewBefore, time.Now()) {
+			b, err := certs.Generate(f.certOptions)
+			if err != nil {
+				return err
+			}
+			if err := b.Write(f.certDir); err != nil {
+				return err
+			}
+			log.Info("serving certificate created", "certDir", f.certDir, "notAfter", b.NotAfter)
+		}
+		ca, err := os.ReadFile(filepath.Join(f.certDir, certs.CAFile))
+		if err != nil {
+			return fmt.Errorf("read CA: %w", err)
+		}
+		return certs.InjectCABundle(ctx, c, f.webhookConfig, ca)
+	}
+	if err := ensure(); err != nil {
+		return err
+	}
+	go func() {
+		tick := time.NewTicker(time.Hour)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if err := ensure(); err != nil {
+					log.Error(err, "renew serving certificate")
+				}
+			}
+		}
+	}()
 	return nil
 }
 

@@ -108,6 +108,7 @@ func TestWebhook(t *testing.T) {
 
 	nodePoolsAndWarnings(t, c)
 	t.Run("the book's manifests end as kgate check predicts", func(t *testing.T) { bookManifests(t, c, c.bin) })
+	t.Run("kgate serve --self-signed creates its certificate and injects the CA", func(t *testing.T) { selfSignedWebhooks(t, c) })
 	dryRunAndOutage(t, c)
 }
 
