@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/kgate
 
-.PHONY: all build test fmt-check vet unit bench demo dev docs clean
+.PHONY: all build test fmt-check vet unit bench demo dev docs manifests clean
 
 all: build
 
@@ -27,11 +27,19 @@ vet:
 unit:
 	@assets="$$(hack/envtest-assets.sh)" && \
 	echo "KUBEBUILDER_ASSETS=$$assets" && \
-	KUBEBUILDER_ASSETS="$$assets" PATH="$$PATH:$$assets" $(GO) test -count=1 ./...
+	helm="$$(hack/helm.sh)" && \
+	KUBEBUILDER_ASSETS="$$assets" KGATE_HELM="$$helm" PATH="$$PATH:$$assets" $(GO) test -count=1 ./...
 
 ## docs: regenerate docs/rules.md from the rules' METADATA (a test fails when it is stale).
 docs:
 	$(GO) run ./cmd/kgate policies -o markdown > docs/rules.md
+
+## manifests: render deploy/kgate.yaml (cert-manager) and deploy/kgate-self-signed.yaml
+## (no cert-manager) from the Helm chart; a test fails when they are stale.
+manifests:
+	@helm="$$(hack/helm.sh)" && \
+	"$$helm" template kgate deploy/chart/kgate --namespace kgate-system --set createNamespace=true > deploy/kgate.yaml && \
+	"$$helm" template kgate deploy/chart/kgate --namespace kgate-system --set createNamespace=true --set certificates.certManager=false > deploy/kgate-self-signed.yaml
 
 ## bench: the engine and CLI benchmarks recorded in docs/performance.md.
 bench:

@@ -109,6 +109,7 @@ func TestWebhook(t *testing.T) {
 	nodePoolsAndWarnings(t, c)
 	t.Run("the book's manifests end as kgate check predicts", func(t *testing.T) { bookManifests(t, c, c.bin) })
 	t.Run("kgate serve --self-signed creates its certificate and injects the CA", func(t *testing.T) { selfSignedWebhooks(t, c) })
+	t.Run("the rendered deploy/ manifests apply (server dry run)", func(t *testing.T) { deployManifests(t, c) })
 	dryRunAndOutage(t, c)
 }
 
@@ -206,4 +207,36 @@ func dryRunAndOutage(t *testing.T, c *cluster) {
 			t.Errorf("type = %v, want gp3 once kgate is back", got)
 		}
 	})
+}
+
+// deployManifests applies the rendered deploy/ manifests with a server-side dry
+// run: without cert-manager's CRDs only its Issuer and Certificate may fail.
+func deployManifests(t *testing.T, c *cluster) {
+	if _, stderr, err := c.kubectl("", "create", "namespace", "kgate-system"); err != nil {
+		t.Fatalf("create namespace: %v\n%s", err, stderr)
+	}
+	if out, stderr, err := c.kubectl("", "apply", "--dry-run=server", "-f", "../../deploy/kgate-self-signed.yaml"); err != nil {
+		t.Errorf("deploy/kgate-self-signed.yaml does not apply: %v\n%s\n%s", err, out, stderr)
+	}
+	out, stderr, err := c.kubectl("", "apply", "--dry-run=server", "-f", "../../deploy/kgate.yaml")
+	if err == nil {
+		t.Fatal("deploy/kgate.yaml applied without cert-manager's CRDs: the Issuer and Certificate are missing")
+	}
+	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		switch {
+		case line == "", strings.HasPrefix(line, "Warning:"), line == "ensure CRDs are installed first":
+		case !strings.Contains(line, `"cert-manager.io/v1"`):
+			t.Errorf("deploy/kgate.yaml: unexpected failure %q", line)
+		}
+	}
+	for _, kind := range []string{`kind "Issuer"`, `kind "Certificate"`} {
+		if !strings.Contains(stderr, kind) {
+			t.Errorf("deploy/kgate.yaml: expected the missing cert-manager %s to be reported:\n%s", kind, stderr)
+		}
+	}
+	for _, want := range []string{"deployment.apps/kgate created (server dry run)", "mutatingwebhookconfiguration.admissionregistration.k8s.io/kgate created (server dry run)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("deploy/kgate.yaml: %q missing from\n%s", want, out)
+		}
+	}
 }
