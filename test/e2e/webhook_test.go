@@ -83,6 +83,20 @@ func TestWebhook(t *testing.T) {
 		}
 	})
 
+	t.Run("ClusterIP Service gets topology-aware routing", func(t *testing.T) {
+		svc := "apiVersion: v1\nkind: Service\nmetadata: {name: rag-app, namespace: genai}\nspec:\n  selector: {app: rag}\n  ports: [{port: 80, targetPort: 8080}]\n"
+		if _, stderr, err := c.kubectl(svc, "apply", "-f", "-"); err != nil {
+			t.Fatalf("apply: %v\n%s", err, stderr)
+		}
+		stored := c.get(t, "-n", "genai", "service", "rag-app")
+		if got := stored["spec"].(map[string]any)["trafficDistribution"]; got != "PreferSameZone" {
+			t.Errorf("trafficDistribution = %v, want PreferSameZone (TOPO-001 on Kubernetes 1.34+)", got)
+		}
+		if got := stored["metadata"].(map[string]any)["annotations"].(map[string]any)["kgate.dev/mutated"]; got != "TOPO-001" {
+			t.Errorf("kgate.dev/mutated = %v, want TOPO-001", got)
+		}
+	})
+
 	for _, dryRun := range []bool{true, false} {
 		name := "multi-node GPU Job without EFA is rejected"
 		args := []string{"apply", "-f", "-"}
