@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -12,16 +10,17 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
-	"golang.org/x/sync/errgroup"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/client/config"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	ctrlzap "sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -73,7 +72,7 @@ flight before exiting.`,
 	fl.BoolVar(&f.development, "development", false, "human-readable console logs instead of JSON")
 	fl.BoolVar(&f.selfSigned, "self-signed", false, "create (and renew) a CA and serving certificate in --cert-dir and write the CA into the webhook configurations, for clusters without cert-manager")
 	fl.StringVar(&f.webhookConfig, "webhook-configuration", "kgate", "`NAME` of the mutating and validating webhook configurations --self-signed updates")
-	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig `FILE` for --self-signed (default: in-cluster, then $KUBECONFIG)")
+	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig `FILE` of the cluster (default: in-cluster, then $KUBECONFIG)")
 	fl.StringVar(&f.certOptions.Service, "service", "kgate", "webhook Service name, for the certificate's DNS names")
 	fl.StringVar(&f.certOptions.Namespace, "namespace", "kgate-system", "webhook Service namespace, for the certificate's DNS names")
 	fl.StringArrayVar(&f.certOptions.Hosts, "cert-host", nil, "extra DNS name or IP address in the certificate (repeatable)")
@@ -96,8 +95,12 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	}
 	logger.Info("policies compiled", "rules", len(engine.Rules()), "took", time.Since(start).String())
 
+	cfg, err := restConfig(f.kubeconfig)
+	if err != nil {
+		return err
+	}
 	if f.selfSigned {
-		if err := selfSign(ctx, f, logger); err != nil {
+		if err := selfSign(ctx, cfg, f, logger); err != nil {
 			return err
 		}
 	}
@@ -106,50 +109,57 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 		return fmt.Errorf("register metrics: %w", err)
 	}
 	server := ctrlwebhook.NewServer(ctrlwebhook.Options{Host: f.host, Port: f.port, CertDir: f.certDir})
-	server.Register("/mutate", &admission.Webhook{Handler: &webhook.Mutator{Engine: engine, Metrics: m}})
-	server.Register("/validate", &admission.Webhook{Handler: &webhook.Validator{Engine: engine, Metrics: m}})
 
-	started := server.StartedChecker()
-	health := http.NewServeMux()
-	health.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-	health.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
-		if err := started(r); err != nil {
-			http.Error(w, "webhook server not ready: "+err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ok")
+	// The manager runs the webhook server, the health probes and the metrics
+	// endpoint, and stops them in order on SIGTERM, draining requests in flight.
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Logger:                 logger,
+		WebhookServer:          server,
+		HealthProbeBindAddress: f.healthAddr,
+		Metrics:                metricsserver.Options{BindAddress: f.metricsAddr},
 	})
-
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return server.Start(ctx) })
-	g.Go(func() error { return serveHTTP(ctx, f.healthAddr, health) })
-	if f.metricsAddr != "0" {
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
-		g.Go(func() error { return serveHTTP(ctx, f.metricsAddr, mux) })
+	if err != nil {
+		return fmt.Errorf("create manager: %w", err)
+	}
+	// GetWebhookServer also hands the server to the manager to start.
+	mgr.GetWebhookServer().Register("/mutate", &admission.Webhook{Handler: &webhook.Mutator{Engine: engine, Metrics: m}})
+	mgr.GetWebhookServer().Register("/validate", &admission.Webhook{Handler: &webhook.Validator{Engine: engine, Metrics: m}})
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return err
+	}
+	// Ready once the policies are compiled (done above) and the webhook server
+	// serves with its certificate.
+	if err := mgr.AddReadyzCheck("webhook", server.StartedChecker()); err != nil {
+		return err
 	}
 	logger.Info("serving admission webhooks", "host", f.host, "port", f.port, "certDir", f.certDir)
-	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+	if err := mgr.Start(ctx); err != nil {
 		return err
 	}
 	logger.Info("stopped")
 	return nil
 }
 
-// selfSign makes sure --cert-dir holds a current certificate, publishes its CA to
-// the webhook configurations, and renews it in the background before it expires;
-// the webhook server's certificate watcher picks renewed files up.
-func selfSign(ctx context.Context, f *serveFlags, log logr.Logger) error {
+// restConfig finds the cluster kgate serves: --kubeconfig, else in-cluster, else
+// $KUBECONFIG or ~/.kube/config.
+func restConfig(kubeconfig string) (*rest.Config, error) {
 	var cfg *rest.Config
 	var err error
-	if f.kubeconfig != "" {
-		cfg, err = clientcmd.BuildConfigFromFlags("", f.kubeconfig)
+	if kubeconfig != "" {
+		cfg, err = clientcmd.BuildConfigFromFlags("", kubeconfig)
 	} else {
 		cfg, err = ctrlconfig.GetConfig()
 	}
 	if err != nil {
-		return fmt.Errorf("--self-signed needs cluster access: %w", err)
+		return nil, fmt.Errorf("kgate serve needs access to its cluster (in-cluster, $KUBECONFIG or --kubeconfig): %w", err)
 	}
+	return cfg, nil
+}
+
+// selfSign makes sure --cert-dir holds a current certificate, publishes its CA to
+// the webhook configurations, and renews it in the background before it expires;
+// the webhook server's certificate watcher picks renewed files up.
+func selfSign(ctx context.Context, cfg *rest.Config, f *serveFlags, log logr.Logger) error {
 	c, err := client.New(cfg, client.Options{})
 	if err != nil {
 		return fmt.Errorf("--self-signed: %w", err)
@@ -190,19 +200,4 @@ func selfSign(ctx context.Context, f *serveFlags, log logr.Logger) error {
 		}
 	}()
 	return nil
-}
-
-// serveHTTP serves plain HTTP until ctx ends, then shuts down gracefully.
-func serveHTTP(ctx context.Context, addr string, h http.Handler) error {
-	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve %s: %w", addr, err)
-	case <-ctx.Done():
-		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		return srv.Shutdown(shutdown)
-	}
 }

@@ -86,7 +86,7 @@ func (c *Cluster) StartKgate() error {
 		return err
 	}
 	c.Logs = &bytes.Buffer{}
-	c.serve = exec.Command(c.Bin, "serve", "--host", o.LocalServingHost, "--port", fmt.Sprint(o.LocalServingPort),
+	c.serve = exec.Command(c.Bin, "serve", "--kubeconfig", c.Kubeconfig, "--host", o.LocalServingHost, "--port", fmt.Sprint(o.LocalServingPort),
 		"--cert-dir", o.LocalServingCertDir, "--health-addr", health, "--metrics-addr", "0")
 	c.serve.Stdout, c.serve.Stderr = c.Logs, c.Logs
 	if err := c.serve.Start(); err != nil {
