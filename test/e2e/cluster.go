@@ -92,6 +92,14 @@ func (c *Cluster) StartKgate() error {
 	if err := c.serve.Start(); err != nil {
 		return fmt.Errorf("start kgate serve: %w", err)
 	}
+	if err := waitReady(health); err != nil {
+		return fmt.Errorf("%w\n%s", err, c.Logs.String())
+	}
+	return nil
+}
+
+// waitReady polls a kgate serve /readyz until it answers 200, for 30 seconds.
+func waitReady(health string) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get("http://" + health + "/readyz")
@@ -102,7 +110,7 @@ func (c *Cluster) StartKgate() error {
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("kgate serve not ready after 30s: %v\n%s", err, c.Logs.String())
+			return fmt.Errorf("kgate serve not ready after 30s: %v", err)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

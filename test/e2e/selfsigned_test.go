@@ -2,13 +2,10 @@ package e2e
 
 import (
 	"bytes"
-	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
-	"time"
 )
 
 // selfSignedWebhooks registers a second pair of webhook configurations without a
@@ -60,7 +57,9 @@ webhooks:
 			t.Logf("kgate serve --self-signed logs:\n%s", logs.String())
 		}
 	}()
-	waitReady(t, health)
+	if err := waitReady(health); err != nil {
+		t.Fatal(err)
+	}
 
 	bundle, _, err := c.kubectl("", "get", "mutatingwebhookconfiguration", "kgate-selfsigned", "-o", "jsonpath={.webhooks[0].clientConfig.caBundle}")
 	if err != nil || len(bundle) < 100 {
@@ -81,21 +80,4 @@ func mustFreeAddr(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return a
-}
-
-func waitReady(t *testing.T, health string) {
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get("http://" + health + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(fmt.Errorf("kgate serve not ready after 30s: %v", err))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 }
