@@ -86,9 +86,11 @@ func Run(ctx context.Context, e *policies.Engine, opts Options) (*Result, error)
 	for _, k := range e.InventoryKinds() {
 		invKinds[k] = true
 	}
-	// Unknown kind hints (JSON, lists) are parsed in this pass too: they may hold
-	// inventory objects.
-	wantInventory := func(kind string) bool { return kind == "" || invKinds[kind] }
+	// Unknown kind hints (JSON, flow style) and lists are parsed in this pass too:
+	// they may hold inventory objects.
+	wantInventory := func(kind string) bool {
+		return kind == "" || invKinds[kind] || strings.HasSuffix(kind, "List")
+	}
 	invDocs := make([][]*manifest.Document, len(tasks))
 	parallel(len(tasks), workers, func(i int) {
 		t := tasks[i]
