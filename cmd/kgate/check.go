@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -49,7 +50,10 @@ rules look at (e.g. NETPOL-001 looks for a default-deny NetworkPolicy among them
 
 Exit status: 0 when no finding has action deny, 1 when at least one has, 2 on an
 input or usage error (broken documents are reported with file and position; the
-other documents are still checked).`,
+other documents are still checked).
+
+Memory: kgate check streams through its inputs and keeps a soft heap limit of
+110 MiB unless GOMEMLIMIT is set (raise it for very large inventories).`,
 		Example: `  kgate check deploy/
   kgate check -o json manifests/ > findings.json
   kgate check --fix storageclass.yaml > fixed.yaml
@@ -70,7 +74,15 @@ other documents are still checked).`,
 	return cmd
 }
 
+// checkMemoryLimit is the soft heap limit of kgate check when GOMEMLIMIT is not
+// set: it streams, so its live heap is the inventory and the findings; the limit
+// makes the runtime collect before garbage from evaluation doubles the heap.
+const checkMemoryLimit = 110 << 20
+
 func runCheck(cmd *cobra.Command, args []string, f *checkFlags) error {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(checkMemoryLimit)
+	}
 	write, err := writer(f.output)
 	if err != nil {
 		return err
