@@ -227,3 +227,16 @@ test_most_accelerated_container_gets_the_finding if {
 	v.path == "/spec/template/spec/containers/1/resources"
 	contains(v.fix, `container "trainer"`)
 }
+
+# Corpus convention: an unrendered EFA count is still an EFA request, so a known
+# 8-GPU multi-node job that asks for "$EFA_PER_NODE" interfaces does not violate;
+# an explicit 0 is no request.
+test_placeholder_efa_count_is_a_request if {
+	placeholder := {
+		"limits": {"nvidia.com/gpu": 8, "vpc.amazonaws.com/efa": "$EFA_PER_NODE"},
+		"requests": {"nvidia.com/gpu": 8, "vpc.amazonaws.com/efa": "$EFA_PER_NODE", "cpu": "90", "memory": "32000Mi"},
+	}
+	count(rule.violation) == 0 with input as testing.review(job(4, placeholder))
+	zero := {"limits": {"nvidia.com/gpu": 8, "vpc.amazonaws.com/efa": 0}, "requests": {"nvidia.com/gpu": 8, "vpc.amazonaws.com/efa": 0}}
+	count(rule.violation) == 1 with input as testing.review(job(4, zero))
+}

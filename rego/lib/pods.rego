@@ -184,13 +184,16 @@ list_of(p, r) := "limits" if r in object.keys(lib.containers[p].limits)
 
 else := "requests"
 
-# efa_templates holds the templates whose pods ask for EFA interfaces (a count of 0 is
-# no request).
+# efa_templates holds the templates whose pods ask for EFA interfaces: a count of 0
+# is no request, an unrendered placeholder ("$EFA_PER_NODE") is one.
 efa_templates contains lib.containers[p].template if {
 	some p, ext in extended
-	q := ext[efa]
-	not lib.quantity_int(q) == 0
+	not zero_count(ext[efa])
 }
+
+# zero_count is a function so that `not` sees an undefined count (a placeholder) as
+# "not zero"; written inline, OPA would hoist the call out of the negation.
+zero_count(q) if lib.quantity_int(q) == 0
 
 # has_hugepages is true when a container of template tp names a hugepages-* resource.
 has_hugepages(tp) if {
