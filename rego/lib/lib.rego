@@ -59,9 +59,11 @@ genai_namespace if {
 escape(key) := replace(replace(key, "~", "~0"), "/", "~1")
 
 annotations := obj.metadata.annotations if obj.metadata.annotations
+
 else := {}
 
 labels := obj.metadata.labels if obj.metadata.labels
+
 else := {}
 
 # annotation_path is the JSON pointer of an annotation of the object under review.
@@ -208,7 +210,7 @@ containers[p] := c if {
 }
 
 # sidecar is true for a restartable init container, which runs beside the others.
-sidecar(field, restart_policy) := true if {
+sidecar(field, restart_policy) if {
 	field == "initContainers"
 	restart_policy == "Always"
 } else := false
