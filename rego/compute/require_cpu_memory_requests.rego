@@ -43,7 +43,7 @@ else := []
 violation contains v if {
 	applies
 	some p, c in lib.containers
-	not regex.match(lib.params.ignoredContainers, c.container.name)
+	not lib.ignored_container(c.name)
 	unset := [f | some f in required; object.get(c[f[0]], f[1], null) == null]
 	count(unset) > 0
 	missing := [concat(".", f) | some f in unset; not covered_fields[c.template][f]]

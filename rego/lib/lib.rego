@@ -219,13 +219,10 @@ object_or_empty(x) := x if is_object(x)
 
 else := {}
 
-# ignored_container matches injected sidecars that other teams own.
-ignored_container(ctr) if regex.match(params.ignoredContainers, ctr.name)
-
-# resources returns a container's resource list ("requests" or "limits"), {} when
-# absent. Prefer the requests and limits of lib.containers entries in rules: this
-# function hashes the whole container on every call.
-resources(ctr, list) := get(get(ctr, "resources", {}), list, {})
+# ignored_container matches, by name, injected sidecars that other teams own
+# (ignoredContainers). It takes the name, not the container, so that OPA's call
+# memoization hashes a short string.
+ignored_container(name) if regex.match(params.ignoredContainers, name)
 
 # owned_by_controller is true for Pods created by a controller (ReplicaSet, Job, ...).
 owned_by_controller if {
