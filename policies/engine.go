@@ -48,7 +48,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	params, err := mergeParams(defaults, opts.Params)
+	params, err := mergeParams(defaults, lib.schemas, opts.Params)
 	if err != nil {
 		return nil, err
 	}

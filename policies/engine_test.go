@@ -107,14 +107,30 @@ func TestParams(t *testing.T) {
 	if _, err := New(context.Background(), Options{Params: map[string]any{"gpuTreshold": 4}}); err == nil || !strings.Contains(err.Error(), "gpuTreshold") {
 		t.Errorf("a misspelt parameter must be an error naming it, got %v", err)
 	}
+	for name, params := range map[string]map[string]any{
+		"string for integer": {"gpuThreshold": "8"},
+		"below minimum":      {"gpuThreshold": 0},
+		"wrong item type":    {"allowedZones": []any{"us-west-2a", 3}},
+		"empty user string":  {"testTeam": ""},
+	} {
+		_, err := New(context.Background(), Options{PolicyDirs: []string{"testdata/annotators"}, Params: params})
+		for k := range params {
+			if err == nil || !strings.Contains(err.Error(), "parameter "+k) {
+				t.Errorf("%s: want an error naming parameter %s, got %v", name, k, err)
+			}
+		}
+	}
 }
 
 func TestBadPolicyIsRejectedWithLocation(t *testing.T) {
 	dir := t.TempDir()
 	cases := map[string]string{
-		"no id":      "# METADATA\n# title: x\n# custom:\n#   severity: low\n#   kinds: [Pod]\n#   default_action: warn\npackage kgate.rules.x.y\n\nviolation contains {\"msg\": \"m\"} if false\n",
-		"bad action": "# METADATA\n# title: x\n# custom:\n#   id: X-1\n#   severity: low\n#   kinds: [Pod]\n#   default_action: block\npackage kgate.rules.x.y\n\nviolation contains {\"msg\": \"m\"} if false\n",
-		"syntax":     "package kgate.rules.x.y\n\nviolation contains if {\n",
+		"no id":                         "# METADATA\n# title: x\n# custom:\n#   severity: low\n#   kinds: [Pod]\n#   default_action: warn\npackage kgate.rules.x.y\n\nviolation contains {\"msg\": \"m\"} if false\n",
+		"bad action":                    "# METADATA\n# title: x\n# custom:\n#   id: X-1\n#   severity: low\n#   kinds: [Pod]\n#   default_action: block\npackage kgate.rules.x.y\n\nviolation contains {\"msg\": \"m\"} if false\n",
+		"syntax":                        "package kgate.rules.x.y\n\nviolation contains if {\n",
+		"no schema":                     "# METADATA\n# title: x\n# custom:\n#   id: X-1\n#   severity: low\n#   kinds: [Pod]\n#   default_action: warn\n#   params:\n#     n: 1\npackage kgate.rules.x.y\n\nviolation contains {\"msg\": \"m\"} if false\n",
+		"bad default":                   "# METADATA\n# title: x\n# custom:\n#   id: X-1\n#   severity: low\n#   kinds: [Pod]\n#   default_action: warn\n#   params:\n#     n: one\n#   schema:\n#     n: {type: integer}\npackage kgate.rules.x.y\n\nviolation contains {\"msg\": \"m\"} if false\n",
+		"inventory without referential": "# METADATA\n# title: x\n# custom:\n#   id: X-1\n#   severity: low\n#   kinds: [Pod]\n#   default_action: warn\n#   inventory: [Namespace]\npackage kgate.rules.x.y\n\nviolation contains {\"msg\": \"m\"} if false\n",
 	}
 	for name, src := range cases {
 		t.Run(name, func(t *testing.T) {

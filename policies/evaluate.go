@@ -194,6 +194,9 @@ func parseViolations(r *Rule, v any) ([]Finding, error) {
 				return nil, fmt.Errorf("rule %s (%s): violation action %v must be deny, warn, mutate or audit", r.ID, r.File, a)
 			}
 		}
+		if r.AuditOnly {
+			f.Action = ActionAudit
+		}
 		out = append(out, f)
 	}
 	sort.Slice(out, func(i, j int) bool {

@@ -96,6 +96,7 @@ type library struct {
 	modules  map[string]*ast.Module
 	compiler *ast.Compiler
 	defaults map[string]any
+	schemas  paramSchemas
 }
 
 // loadLibrary loads the built-in rules and the given directories (with their
@@ -113,9 +114,9 @@ func loadLibrary(dirs []string, tests bool) (*library, error) {
 	if err != nil {
 		return nil, err
 	}
-	defaults, err := defaultParams(c)
+	defaults, schemas, err := defaultParams(c)
 	if err != nil {
 		return nil, err
 	}
-	return &library{modules: modules, compiler: c, defaults: defaults}, nil
+	return &library{modules: modules, compiler: c, defaults: defaults, schemas: schemas}, nil
 }

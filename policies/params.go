@@ -13,8 +13,9 @@ import (
 // one flat name space so that rules can share global knobs (gpuThreshold,
 // trainingFamilies, ...); two packages declaring different defaults for one name is
 // an error, since the user could not tell which applies.
-func defaultParams(c *ast.Compiler) (map[string]any, error) {
+func defaultParams(c *ast.Compiler) (map[string]any, paramSchemas, error) {
 	params := map[string]any{}
+	schemas := paramSchemas{}
 	owner := map[string]string{}
 	var errs []string
 	for _, entry := range c.GetAnnotationSet().Flatten() {
@@ -23,6 +24,9 @@ func defaultParams(c *ast.Compiler) (map[string]any, error) {
 		if !ok || a.Scope != "package" {
 			continue
 		}
+		where := a.Location.String()
+		own, serrs := compileParamSchemas(where, p, a.Custom["schema"])
+		errs = append(errs, serrs...)
 		for name, v := range p {
 			if prev, dup := owner[name]; dup {
 				if !equalJSON(params[name], v) {
@@ -30,20 +34,24 @@ func defaultParams(c *ast.Compiler) (map[string]any, error) {
 				}
 				continue
 			}
-			owner[name] = a.Location.String()
+			owner[name] = where
 			params[name] = v
+			if sch, ok := own[name]; ok {
+				schemas[name] = sch
+			}
 		}
 	}
 	if len(errs) > 0 {
 		sort.Strings(errs)
-		return nil, fmt.Errorf("conflicting parameter defaults:\n  %s", strings.Join(errs, "\n  "))
+		return nil, nil, fmt.Errorf("invalid parameter declarations:\n  %s", strings.Join(errs, "\n  "))
 	}
-	return params, nil
+	return params, schemas, nil
 }
 
-// mergeParams overlays user parameters on the defaults. Unknown names are errors:
-// a misspelt parameter must not silently keep the default.
-func mergeParams(defaults, user map[string]any) (map[string]any, error) {
+// mergeParams overlays user parameters on the defaults. Unknown names and values
+// that do not match the parameter's schema are errors: a misspelt parameter must
+// not silently keep the default.
+func mergeParams(defaults map[string]any, schemas paramSchemas, user map[string]any) (map[string]any, error) {
 	out := make(map[string]any, len(defaults))
 	for k, v := range defaults {
 		out[k] = v
@@ -59,6 +67,9 @@ func mergeParams(defaults, user map[string]any) (map[string]any, error) {
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
 		return nil, fmt.Errorf("unknown parameter(s) %s: see `kgate policies` for the parameters each rule declares", strings.Join(unknown, ", "))
+	}
+	if err := schemas.validate(user); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

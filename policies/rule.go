@@ -43,6 +43,19 @@ type Rule struct {
 	Kinds         []string       `json:"kinds"`
 	DefaultAction Action         `json:"defaultAction"`
 	Params        map[string]any `json:"params,omitempty"`
+	// Schema holds one JSON schema per parameter (custom.schema).
+	Schema map[string]any `json:"schema,omitempty"`
+	// Why says what the practice saves or protects (custom.why), for `kgate explain`.
+	Why string `json:"why,omitempty"`
+	// Examples are a manifest that violates the rule and one that passes
+	// (custom.examples.bad and .good). Documents before the last one are context
+	// that referential rules read; the last document is the object under review.
+	Examples Examples `json:"examples"`
+	// Referential is true when the rule reads other objects (custom.referential).
+	Referential bool `json:"referential,omitempty"`
+	// AuditOnly rules run in `kgate check` and audits but never block or patch at
+	// admission: every finding is reported with action audit.
+	AuditOnly bool `json:"auditOnly,omitempty"`
 	// Inventory names the kinds of other objects the rule reads from data.inventory.
 	Inventory []string `json:"inventory,omitempty"`
 	// Package is the rule's Rego package path, e.g. data.kgate.rules.storage.ebs_gp3_not_gp2.
@@ -55,6 +68,12 @@ type Rule struct {
 	pkg        ast.Ref
 	hasPatch   bool
 	hasApplies bool
+}
+
+// Examples is a pair of manifests illustrating a rule.
+type Examples struct {
+	Bad  string `json:"bad,omitempty"`
+	Good string `json:"good,omitempty"`
 }
 
 // AppliesTo reports whether the rule evaluates objects of the given kind.
@@ -151,7 +170,42 @@ func ruleFromAnnotations(path ast.Ref, a *ast.Annotations) (*Rule, error) {
 			return nil, fmt.Errorf("rule %s: custom.params must be a map of parameter defaults", r.ID)
 		}
 	}
+	r.Schema, _ = c["schema"].(map[string]any)
+	r.Why, _ = c["why"].(string)
+	r.Why = strings.TrimSpace(r.Why)
+	if ex, present := c["examples"]; present {
+		m, ok := ex.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("rule %s: custom.examples must hold bad and good manifests", r.ID)
+		}
+		r.Examples.Bad, _ = m["bad"].(string)
+		r.Examples.Good, _ = m["good"].(string)
+	}
+	if r.Referential, err = optionalBool(c, "referential"); err != nil {
+		return nil, fmt.Errorf("rule %s: %w", r.ID, err)
+	}
+	if len(r.Inventory) > 0 && !r.Referential {
+		return nil, fmt.Errorf("rule %s: custom.inventory lists %v, so custom.referential must be true", r.ID, r.Inventory)
+	}
+	if r.AuditOnly, err = optionalBool(c, "audit_only"); err != nil {
+		return nil, fmt.Errorf("rule %s: %w", r.ID, err)
+	}
+	if r.AuditOnly && r.DefaultAction != ActionAudit {
+		return nil, fmt.Errorf("rule %s: custom.audit_only rules must have default_action audit", r.ID)
+	}
 	return r, nil
+}
+
+func optionalBool(c map[string]any, key string) (bool, error) {
+	v, present := c[key]
+	if !present {
+		return false, nil
+	}
+	b, ok := v.(bool)
+	if !ok {
+		return false, fmt.Errorf("custom.%s must be true or false, got %v", key, v)
+	}
+	return b, nil
 }
 
 func stringList(v any) ([]string, error) {

@@ -21,6 +21,8 @@
 #     maxPerPod:
 #       nvidia.com/gpu: 8
 #       aws.amazon.com/neuron: 16
+#   schema:
+#     maxPerPod: {type: object, additionalProperties: {type: integer}, description: "largest count of each accelerator resource one pod may request"}
 package kgate.rules.compute.accelerator_requests_well_formed
 
 import data.kgate.lib

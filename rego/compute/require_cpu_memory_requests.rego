@@ -19,10 +19,14 @@
 #   severity: high
 #   kinds: [Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, PyTorchJob, MPIJob, RayCluster, RayJob, RayService, LeaderWorkerSet]
 #   default_action: deny
+#   referential: true
 #   inventory: [LimitRange]
 #   params:
 #     requireMemoryLimit: true
 #     honourLimitRange: true
+#   schema:
+#     requireMemoryLimit: {type: boolean, description: "also require a memory limit"}
+#     honourLimitRange: {type: boolean, description: "accept requests a LimitRange of the namespace defaults"}
 package kgate.rules.compute.require_cpu_memory_requests
 
 import data.kgate.lib

@@ -21,6 +21,8 @@
 #   default_action: deny
 #   params:
 #     trainingRoleLabel: kgate.dev/role
+#   schema:
+#     trainingRoleLabel: {type: string, description: "label whose value training marks a training workload"}
 package kgate.rules.efa.efa_for_multinode_gpu
 
 import data.kgate.lib

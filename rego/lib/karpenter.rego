@@ -11,6 +11,8 @@
 #     trainingPoolSelector:
 #       matchExpressions:
 #       - {key: kgate.dev/pool-type, operator: In, values: [training, efa]}
+#   schema:
+#     trainingPoolSelector: {type: object, properties: {matchLabels: {type: object, additionalProperties: {type: string}}, matchExpressions: {type: array, items: {type: object, required: [key, operator], properties: {key: {type: string}, operator: {enum: [In, NotIn, Exists, DoesNotExist]}, values: {type: array, items: {type: string}}}}}}, additionalProperties: false, description: "label selector of NodePools that run training"}
 package kgate.lib.karpenter
 
 import data.kgate.lib

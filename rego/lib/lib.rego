@@ -25,6 +25,23 @@
 #       trn1.32xlarge: 8
 #       trn1n.32xlarge: 16
 #       trn2.48xlarge: 16
+#     region: us-west-2
+#     allowedZones: [us-west-2a, us-west-2b, us-west-2c]
+#     zoneIdByZone: {us-west-2a: usw2-az2, us-west-2b: usw2-az1, us-west-2c: usw2-az3}
+#     workloadRoleLabel: kgate.dev/role
+#   schema:
+#     region: {type: string, description: "AWS region of the cluster"}
+#     allowedZones: {type: array, items: {type: string}, description: "availability zones the cluster may use"}
+#     zoneIdByZone: {type: object, additionalProperties: {type: string}, description: "zone name to zone ID of this account (account-specific)"}
+#     workloadRoleLabel: {type: string, description: "label that names a workload role (training, inference, ui, rag, vectordb, dataprep, batch, cache)"}
+#     kubernetesMinor: {type: integer, minimum: 20, description: "Kubernetes minor version of the cluster (gates trafficDistribution values)"}
+#     exemptNamespaces: {type: array, items: {type: string}, description: "namespaces no rule applies to"}
+#     ebsProvisioners: {type: array, items: {type: string}, description: "CSI provisioners that create EBS volumes (add ebs.csi.eks.amazonaws.com for EKS Auto Mode)"}
+#     gpuThreshold: {type: integer, minimum: 1, description: "accelerators per pod from which a multi-node job counts as GPU training"}
+#     trainingFamilies: {type: array, items: {type: string}, description: "EC2 instance families used for distributed training"}
+#     acceleratorResources: {type: array, items: {type: string}, description: "extended resource names that count as accelerators"}
+#     ignoredContainers: {type: string, format: regex, description: "regular expression of injected sidecar container names the pod rules skip"}
+#     efaCountByInstanceType: {type: object, additionalProperties: {type: integer, minimum: 0}, description: "EFA interfaces each instance type offers"}
 package kgate.lib
 
 # params are the effective parameters: defaults from every METADATA block,

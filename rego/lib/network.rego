@@ -12,6 +12,11 @@
 #     lbcServiceMutatorWebhook: true
 #     lbcIngressControllers: [ingress.k8s.aws/alb]
 #     lbcDefaultTargetType: instance
+#   schema:
+#     lbcLoadBalancerClasses: {type: array, items: {type: string}, description: "loadBalancerClass values the AWS Load Balancer Controller serves"}
+#     lbcServiceMutatorWebhook: {type: boolean, description: "the controller's Service mutator webhook is enabled (LBC >= 2.5 default)"}
+#     lbcIngressControllers: {type: array, items: {type: string}, description: "IngressClass controllers of the AWS Load Balancer Controller"}
+#     lbcDefaultTargetType: {enum: [instance, ip], description: "the controller's default target type"}
 package kgate.lib.network
 
 import data.kgate.lib

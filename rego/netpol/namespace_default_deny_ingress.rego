@@ -18,10 +18,14 @@
 #   severity: high
 #   kinds: [Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, PyTorchJob, MPIJob, RayCluster, RayJob, RayService, LeaderWorkerSet, Namespace, NetworkPolicy]
 #   default_action: warn
+#   referential: true
 #   inventory: [NetworkPolicy]
 #   params:
 #     defaultDenyName: default-deny-ingress
 #     protectDelete: true
+#   schema:
+#     defaultDenyName: {type: string, description: "name of the default-deny ingress policy"}
+#     protectDelete: {type: boolean, description: "deny deleting the default-deny policy"}
 package kgate.rules.netpol.namespace_default_deny_ingress
 
 import data.kgate.lib

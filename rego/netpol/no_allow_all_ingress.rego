@@ -18,6 +18,8 @@
 #   default_action: deny
 #   params:
 #     allowAllExceptions: []
+#   schema:
+#     allowAllExceptions: {type: array, items: {type: string}, description: "namespace/name of NetworkPolicies allowed to admit all ingress"}
 package kgate.rules.netpol.no_allow_all_ingress
 
 import data.kgate.lib

@@ -20,10 +20,14 @@
 #   severity: medium
 #   kinds: [Ingress]
 #   default_action: mutate
+#   referential: true
 #   inventory: [IngressClass, IngressClassParams, Service]
 #   params:
 #     lbcIngressControllers: [ingress.k8s.aws/alb]
 #     lbcDefaultTargetType: instance
+#   schema:
+#     lbcIngressControllers: {type: array, items: {type: string}, description: "IngressClass controllers of the AWS Load Balancer Controller"}
+#     lbcDefaultTargetType: {enum: [instance, ip], description: "the controller's default target type"}
 package kgate.rules.network.alb_ip_target_type
 
 import data.kgate.lib

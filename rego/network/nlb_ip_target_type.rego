@@ -25,6 +25,12 @@
 #     lbcCniSupportsIpTargets: true
 #     lbcDefaultTargetType: instance
 #     disableNodePortsForIp: false
+#   schema:
+#     lbcLoadBalancerClasses: {type: array, items: {type: string}, description: "loadBalancerClass values the AWS Load Balancer Controller serves"}
+#     lbcServiceMutatorWebhook: {type: boolean, description: "the controller's Service mutator webhook is enabled (LBC >= 2.5 default)"}
+#     lbcCniSupportsIpTargets: {type: boolean, description: "pod IPs are VPC-routable (false for overlay CNIs)"}
+#     lbcDefaultTargetType: {enum: [instance, ip], description: "the controller's default target type"}
+#     disableNodePortsForIp: {type: boolean, description: "also set allocateLoadBalancerNodePorts false on ip-target Services"}
 package kgate.rules.network.nlb_ip_target_type
 
 import data.kgate.lib

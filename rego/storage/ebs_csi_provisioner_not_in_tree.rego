@@ -21,6 +21,8 @@
 #   default_action: deny
 #   params:
 #     autoTranslateInTree: false
+#   schema:
+#     autoTranslateInTree: {type: boolean, description: "rewrite in-tree EBS classes to the CSI provisioner instead of denying"}
 package kgate.rules.storage.ebs_csi_provisioner_not_in_tree
 
 import data.kgate.lib

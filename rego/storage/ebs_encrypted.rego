@@ -18,6 +18,8 @@
 #   default_action: mutate
 #   params:
 #     requiredKmsKeyArn: ""
+#   schema:
+#     requiredKmsKeyArn: {type: string, description: "KMS key ARN every EBS class must use (empty: any key)"}
 package kgate.rules.storage.ebs_encrypted
 
 import data.kgate.lib

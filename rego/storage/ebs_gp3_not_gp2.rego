@@ -13,9 +13,30 @@
 #   severity: high
 #   kinds: [StorageClass, PersistentVolumeClaim]
 #   default_action: mutate
+#   referential: true
 #   inventory: [StorageClass]
+#   why: |
+#     gp2 volumes cost about 20% more per GiB than gp3 and tie performance to size: a
+#     gp2 volume gets 3 IOPS per GiB, so teams over-provision capacity to buy IOPS. gp3
+#     gives 3,000 IOPS and 125 MiB/s at any size and lets you buy more independently.
+#   examples:
+#     bad: |
+#       apiVersion: storage.k8s.io/v1
+#       kind: StorageClass
+#       metadata: {name: standard}
+#       provisioner: ebs.csi.aws.com
+#       parameters: {type: gp2}
+#     good: |
+#       apiVersion: storage.k8s.io/v1
+#       kind: StorageClass
+#       metadata: {name: standard}
+#       provisioner: ebs.csi.aws.com
+#       parameters: {type: gp3, encrypted: "true"}
+#       volumeBindingMode: WaitForFirstConsumer
 #   params:
 #     autoConvertGp2: true
+#   schema:
+#     autoConvertGp2: {type: boolean, description: "convert new gp2 classes to gp3 instead of denying"}
 package kgate.rules.storage.ebs_gp3_not_gp2
 
 import data.kgate.lib

@@ -18,6 +18,8 @@
 #   default_action: mutate
 #   params:
 #     allowImmediateFor: []
+#   schema:
+#     allowImmediateFor: {type: array, items: {type: string}, description: "StorageClass names allowed volumeBindingMode Immediate"}
 package kgate.rules.storage.ebs_wait_for_first_consumer
 
 import data.kgate.lib

@@ -23,6 +23,9 @@
 #   params:
 #     respectDisabled: true
 #     skipRoles: []
+#   schema:
+#     respectDisabled: {type: boolean, description: "accept Services that opt out explicitly"}
+#     skipRoles: {type: array, items: {type: string}, description: "workload roles whose Services are not mutated"}
 package kgate.rules.topology.service_topology_aware_routing
 
 import data.kgate.lib

@@ -21,6 +21,7 @@
 #   severity: high
 #   kinds: [NodePool]
 #   default_action: deny
+#   referential: true
 #   inventory: [EC2NodeClass]
 #   params:
 #     trainingPoolSelector:
@@ -28,6 +29,10 @@
 #       - {key: kgate.dev/pool-type, operator: In, values: [training, efa]}
 #     defaultTrainingZone: ""
 #     acceptSingleSubnetNodeClass: true
+#   schema:
+#     trainingPoolSelector: {type: object, properties: {matchLabels: {type: object, additionalProperties: {type: string}}, matchExpressions: {type: array, items: {type: object, required: [key, operator], properties: {key: {type: string}, operator: {enum: [In, NotIn, Exists, DoesNotExist]}, values: {type: array, items: {type: string}}}}}}, additionalProperties: false, description: "label selector of NodePools that run training"}
+#     defaultTrainingZone: {type: string, description: "zone added to training NodePools created without one (empty: deny instead)"}
+#     acceptSingleSubnetNodeClass: {type: boolean, description: "accept a training NodePool whose EC2NodeClass selects one zone"}
 package kgate.rules.topology.training_nodepool_single_az
 
 import data.kgate.lib

@@ -7,6 +7,8 @@
 #   default_action: mutate
 #   params:
 #     testTeam: platform
+#   schema:
+#     testTeam: {type: string, minLength: 1}
 package kgate.rules.test.team
 
 import data.kgate.lib
