@@ -19,6 +19,45 @@
 #   severity: high
 #   kinds: [Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, PyTorchJob, MPIJob, RayCluster, RayJob, RayService, LeaderWorkerSet]
 #   default_action: deny
+#   why: |
+#     Multi-node training synchronises gradients over the network on every step. Elastic
+#     Fabric Adapter (EFA) gives the collective libraries (NCCL, libfabric) RDMA that bypasses
+#     the operating system; without it they fall back to TCP and GPUs that cost tens of dollars
+#     an hour wait on the network. Karpenter attaches EFA interfaces only to pods that request
+#     vpc.amazonaws.com/efa, so forgetting the request means paying for EFA-capable instances
+#     and not using EFA.
+#   examples:
+#     bad: |
+#       apiVersion: kubeflow.org/v1
+#       kind: PyTorchJob
+#       metadata: {name: llm-pretrain, namespace: training}
+#       spec:
+#         pytorchReplicaSpecs:
+#           Worker:
+#             replicas: 4
+#             template:
+#               spec:
+#                 containers:
+#                 - name: pytorch
+#                   image: 123456789012.dkr.ecr.us-west-2.amazonaws.com/train:1.0
+#                   resources:
+#                     limits: {nvidia.com/gpu: 8}
+#     good: |
+#       apiVersion: kubeflow.org/v1
+#       kind: PyTorchJob
+#       metadata: {name: llm-pretrain, namespace: training}
+#       spec:
+#         pytorchReplicaSpecs:
+#           Worker:
+#             replicas: 4
+#             template:
+#               spec:
+#                 containers:
+#                 - name: pytorch
+#                   image: 123456789012.dkr.ecr.us-west-2.amazonaws.com/train:1.0
+#                   resources:
+#                     limits: {nvidia.com/gpu: 8, vpc.amazonaws.com/efa: 32, hugepages-2Mi: 5120Mi, memory: 64Gi}
+#                     requests: {vpc.amazonaws.com/efa: 32, hugepages-2Mi: 5120Mi, memory: 64Gi, cpu: "32"}
 #   params:
 #     trainingRoleLabel: kgate.dev/role
 #   schema:

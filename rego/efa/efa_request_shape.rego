@@ -17,6 +17,35 @@
 #   severity: high
 #   kinds: [Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, PyTorchJob, MPIJob, RayCluster, RayJob, RayService, LeaderWorkerSet]
 #   default_action: deny
+#   why: |
+#     The EFA request is how Karpenter picks an EFA-capable instance and how many interfaces
+#     it attaches. A request without a matching limit or with a fractional count is refused by
+#     the API server only when the controller creates the pods, and more interfaces than the
+#     instance type offers leaves pods Pending on capacity you already pay for. Catching the
+#     shape at admission keeps expensive GPU nodes from idling.
+#   examples:
+#     bad: |
+#       apiVersion: v1
+#       kind: Pod
+#       metadata: {name: worker-0, namespace: training}
+#       spec:
+#         containers:
+#         - name: worker
+#           image: 123456789012.dkr.ecr.us-west-2.amazonaws.com/train:1.0
+#           resources:
+#             requests: {vpc.amazonaws.com/efa: 4, nvidia.com/gpu: 8, cpu: "32", memory: 64Gi}
+#             limits: {nvidia.com/gpu: 8, memory: 64Gi}
+#     good: |
+#       apiVersion: v1
+#       kind: Pod
+#       metadata: {name: worker-0, namespace: training}
+#       spec:
+#         containers:
+#         - name: worker
+#           image: 123456789012.dkr.ecr.us-west-2.amazonaws.com/train:1.0
+#           resources:
+#             requests: {vpc.amazonaws.com/efa: 4, nvidia.com/gpu: 8, cpu: "32", memory: 64Gi}
+#             limits: {vpc.amazonaws.com/efa: 4, nvidia.com/gpu: 8, memory: 64Gi}
 package kgate.rules.efa.efa_request_shape
 
 import data.kgate.lib

@@ -18,6 +18,46 @@
 #   severity: high
 #   kinds: [Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, PyTorchJob, MPIJob, RayCluster, RayJob, RayService, LeaderWorkerSet, Namespace, NetworkPolicy]
 #   default_action: warn
+#   why: |
+#     Until a NetworkPolicy selects a pod, every pod of the cluster can reach it. In a GenAI
+#     namespace that exposes model servers, vector databases and training workers to any
+#     compromised or misconfigured pod: GPU time can be used without being metered and
+#     embeddings can leave the cluster. A default-deny ingress policy makes every allowed flow
+#     an explicit decision.
+#   examples:
+#     bad: |
+#       apiVersion: apps/v1
+#       kind: Deployment
+#       metadata: {name: vectordb, namespace: genai}
+#       spec:
+#         selector: {matchLabels: {app: vectordb}}
+#         template:
+#           metadata: {labels: {app: vectordb}}
+#           spec:
+#             containers:
+#             - name: qdrant
+#               image: qdrant/qdrant:v1.12.0
+#               resources: {requests: {cpu: "1", memory: 2Gi}, limits: {memory: 2Gi}}
+#     good: |
+#       apiVersion: networking.k8s.io/v1
+#       kind: NetworkPolicy
+#       metadata: {name: default-deny-ingress, namespace: genai}
+#       spec:
+#         podSelector: {}
+#         policyTypes: [Ingress]
+#       ---
+#       apiVersion: apps/v1
+#       kind: Deployment
+#       metadata: {name: vectordb, namespace: genai}
+#       spec:
+#         selector: {matchLabels: {app: vectordb}}
+#         template:
+#           metadata: {labels: {app: vectordb}}
+#           spec:
+#             containers:
+#             - name: qdrant
+#               image: qdrant/qdrant:v1.12.0
+#               resources: {requests: {cpu: "1", memory: 2Gi}, limits: {memory: 2Gi}}
 #   referential: true
 #   inventory: [NetworkPolicy]
 #   params:

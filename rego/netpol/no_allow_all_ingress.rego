@@ -16,10 +16,36 @@
 #   severity: high
 #   kinds: [NetworkPolicy]
 #   default_action: deny
+#   why: |
+#     One allow-all ingress rule undoes the namespace's default deny for the pods it selects:
+#     model servers and vector databases become reachable from every pod of the cluster or from
+#     any address. That exposes costly GPU endpoints to unmetered use and their data to
+#     exfiltration. Allow only the sources that need the service.
+#   examples:
+#     bad: |
+#       apiVersion: networking.k8s.io/v1
+#       kind: NetworkPolicy
+#       metadata: {name: allow-model, namespace: genai}
+#       spec:
+#         podSelector: {matchLabels: {app: model-server}}
+#         policyTypes: [Ingress]
+#         ingress:
+#         - {}
+#     good: |
+#       apiVersion: networking.k8s.io/v1
+#       kind: NetworkPolicy
+#       metadata: {name: allow-model, namespace: genai}
+#       spec:
+#         podSelector: {matchLabels: {app: model-server}}
+#         policyTypes: [Ingress]
+#         ingress:
+#         - from:
+#           - podSelector: {matchLabels: {app: rag-api}}
+#           ports: [{port: 8000, protocol: TCP}]
 #   params:
 #     allowAllExceptions: []
 #   schema:
-#     allowAllExceptions: {type: array, items: {type: string}, description: "namespace/name of NetworkPolicies allowed to admit all ingress"}
+#     allowAllExceptions: {type: array, items: {type: string}, description: "namespaces whose NetworkPolicies may admit all ingress (e.g. an ingress controller)"}
 package kgate.rules.netpol.no_allow_all_ingress
 
 import data.kgate.lib

@@ -20,6 +20,27 @@
 #   severity: medium
 #   kinds: [Service]
 #   default_action: mutate
+#   why: |
+#     Without it, kube-proxy sends about two thirds of in-cluster calls to endpoints in
+#     another Availability Zone when a Service spans three zones. Each cross-zone GB is billed
+#     $0.01 in each direction and adds latency to every hop of a GenAI request (UI, RAG app,
+#     vector database, model server). Keeping traffic in the caller's zone removes that charge.
+#   examples:
+#     bad: |
+#       apiVersion: v1
+#       kind: Service
+#       metadata: {name: rag-api, namespace: genai}
+#       spec:
+#         selector: {app: rag-api}
+#         ports: [{port: 80, targetPort: 8080}]
+#     good: |
+#       apiVersion: v1
+#       kind: Service
+#       metadata: {name: rag-api, namespace: genai}
+#       spec:
+#         selector: {app: rag-api}
+#         ports: [{port: 80, targetPort: 8080}]
+#         trafficDistribution: PreferSameZone
 #   params:
 #     respectDisabled: true
 #     skipRoles: []

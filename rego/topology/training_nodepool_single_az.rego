@@ -21,6 +21,39 @@
 #   severity: high
 #   kinds: [NodePool]
 #   default_action: deny
+#   why: |
+#     Nodes of one training job exchange terabytes of gradients. Across Availability Zones
+#     that traffic costs $0.01/GB each way and is slower, and EFA's RDMA only works between
+#     interfaces in the same zone, so a job spread over zones silently falls back to TCP on
+#     instances that cost tens of dollars an hour. Pinning the pool to one zone keeps the job
+#     on one fast, free network.
+#   examples:
+#     bad: |
+#       apiVersion: karpenter.sh/v1
+#       kind: NodePool
+#       metadata: {name: training}
+#       spec:
+#         template:
+#           metadata:
+#             labels: {kgate.dev/pool-type: training}
+#           spec:
+#             nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: training}
+#             requirements:
+#             - {key: karpenter.k8s.aws/instance-family, operator: In, values: [p5]}
+#             - {key: topology.kubernetes.io/zone, operator: In, values: [us-west-2a, us-west-2b, us-west-2c]}
+#     good: |
+#       apiVersion: karpenter.sh/v1
+#       kind: NodePool
+#       metadata: {name: training}
+#       spec:
+#         template:
+#           metadata:
+#             labels: {kgate.dev/pool-type: training}
+#           spec:
+#             nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: training}
+#             requirements:
+#             - {key: karpenter.k8s.aws/instance-family, operator: In, values: [p5]}
+#             - {key: topology.kubernetes.io/zone, operator: In, values: [us-west-2a]}
 #   referential: true
 #   inventory: [EC2NodeClass]
 #   params:
