@@ -26,14 +26,16 @@ type Options struct {
 // Engine evaluates objects against a compiled policy set. It is safe for
 // concurrent use; nothing is compiled after New returns.
 type Engine struct {
-	rules    []*Rule
-	byID     map[string]*Rule
-	params   map[string]any
-	paramsV  *ast.Term
-	store    storage.Store
-	compiler *ast.Compiler
-	byKind   map[string]*ruleSet
-	wildcard *ruleSet
+	rules  []*Rule
+	byID   map[string]*Rule
+	params map[string]any
+	// schemaDocs is the raw JSON schema of each parameter, for documentation.
+	schemaDocs map[string]map[string]any
+	paramsV    *ast.Term
+	store      storage.Store
+	compiler   *ast.Compiler
+	byKind     map[string]*ruleSet
+	wildcard   *ruleSet
 }
 
 // New loads the built-in rules and the user's policy directories, compiles them
@@ -57,13 +59,14 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("parameters: %w", err)
 	}
 	e := &Engine{
-		rules:    rules,
-		byID:     map[string]*Rule{},
-		params:   params,
-		paramsV:  ast.NewTerm(pv),
-		compiler: c,
-		byKind:   map[string]*ruleSet{},
-		store:    newStore(defaults),
+		rules:      rules,
+		byID:       map[string]*Rule{},
+		params:     params,
+		schemaDocs: lib.docs,
+		paramsV:    ast.NewTerm(pv),
+		compiler:   c,
+		byKind:     map[string]*ruleSet{},
+		store:      newStore(defaults),
 	}
 	for _, r := range rules {
 		e.byID[r.ID] = r

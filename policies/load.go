@@ -97,6 +97,7 @@ type library struct {
 	compiler *ast.Compiler
 	defaults map[string]any
 	schemas  paramSchemas
+	docs     map[string]map[string]any
 }
 
 // loadLibrary loads the built-in rules and the given directories (with their
@@ -114,9 +115,9 @@ func loadLibrary(dirs []string, tests bool) (*library, error) {
 	if err != nil {
 		return nil, err
 	}
-	defaults, schemas, err := defaultParams(c)
+	defaults, schemas, docs, err := defaultParams(c)
 	if err != nil {
 		return nil, err
 	}
-	return &library{modules: modules, compiler: c, defaults: defaults, schemas: schemas}, nil
+	return &library{modules: modules, compiler: c, defaults: defaults, schemas: schemas, docs: docs}, nil
 }

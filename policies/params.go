@@ -13,9 +13,10 @@ import (
 // one flat name space so that rules can share global knobs (gpuThreshold,
 // trainingFamilies, ...); two packages declaring different defaults for one name is
 // an error, since the user could not tell which applies.
-func defaultParams(c *ast.Compiler) (map[string]any, paramSchemas, error) {
+func defaultParams(c *ast.Compiler) (map[string]any, paramSchemas, map[string]map[string]any, error) {
 	params := map[string]any{}
 	schemas := paramSchemas{}
+	docs := map[string]map[string]any{}
 	owner := map[string]string{}
 	var errs []string
 	for _, entry := range c.GetAnnotationSet().Flatten() {
@@ -27,6 +28,9 @@ func defaultParams(c *ast.Compiler) (map[string]any, paramSchemas, error) {
 		where := a.Location.String()
 		own, serrs := compileParamSchemas(where, p, a.Custom["schema"])
 		errs = append(errs, serrs...)
+		if raw, ok := a.Custom["schema"].(map[string]any); ok {
+			schemaDocs(raw, docs)
+		}
 		for name, v := range p {
 			if prev, dup := owner[name]; dup {
 				if !equalJSON(params[name], v) {
@@ -43,9 +47,9 @@ func defaultParams(c *ast.Compiler) (map[string]any, paramSchemas, error) {
 	}
 	if len(errs) > 0 {
 		sort.Strings(errs)
-		return nil, nil, fmt.Errorf("invalid parameter declarations:\n  %s", strings.Join(errs, "\n  "))
+		return nil, nil, nil, fmt.Errorf("invalid parameter declarations:\n  %s", strings.Join(errs, "\n  "))
 	}
-	return params, schemas, nil
+	return params, schemas, docs, nil
 }
 
 // mergeParams overlays user parameters on the defaults. Unknown names and values

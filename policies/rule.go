@@ -53,6 +53,9 @@ type Rule struct {
 	Examples Examples `json:"examples"`
 	// Referential is true when the rule reads other objects (custom.referential).
 	Referential bool `json:"referential,omitempty"`
+	// Reads lists the global parameters (declared by a library package) that the
+	// rule's own package reads directly.
+	Reads []string `json:"reads,omitempty"`
 	// AuditOnly rules run in `kgate check` and audits but never block or patch at
 	// admission: every finding is reported with action audit.
 	AuditOnly bool `json:"auditOnly,omitempty"`
@@ -110,6 +113,7 @@ func rulesFromCompiler(c *ast.Compiler) ([]*Rule, error) {
 			continue
 		}
 		seen[r.ID] = a.Location.String()
+		r.Reads = paramsRead(c, entry.Path, r.Params)
 		r.hasPatch = len(c.GetRulesExact(entry.Path.Append(ast.StringTerm("patch")))) > 0
 		r.hasApplies = len(c.GetRulesExact(entry.Path.Append(ast.StringTerm("applies")))) > 0
 		if len(c.GetRulesExact(entry.Path.Append(ast.StringTerm("violation")))) == 0 {
@@ -194,6 +198,47 @@ func ruleFromAnnotations(path ast.Ref, a *ast.Annotations) (*Rule, error) {
 		return nil, fmt.Errorf("rule %s: custom.audit_only rules must have default_action audit", r.ID)
 	}
 	return r, nil
+}
+
+// paramsRead finds the parameters the package reads, directly or through the
+// library rules it depends on (data.kgate.lib.params.<name>, input.params.<name>),
+// minus the rule's own: the global knobs that change the rule's verdicts.
+func paramsRead(c *ast.Compiler, pkg ast.Ref, own map[string]any) []string {
+	prefixes := []ast.Ref{ast.MustParseRef("data.kgate.lib.params"), ast.MustParseRef("input.params")}
+	seen := map[string]bool{}
+	visited := map[*ast.Rule]bool{}
+	var queue []*ast.Rule
+	for _, m := range c.Modules {
+		if m.Package.Path.Equal(pkg) {
+			queue = append(queue, m.Rules...)
+		}
+	}
+	for len(queue) > 0 {
+		r := queue[0]
+		queue = queue[1:]
+		if visited[r] {
+			continue
+		}
+		visited[r] = true
+		ast.WalkRefs(r, func(ref ast.Ref) bool {
+			for _, p := range prefixes {
+				if len(ref) > len(p) && ref.HasPrefix(p) {
+					if name, ok := ref[len(p)].Value.(ast.String); ok {
+						if _, mine := own[string(name)]; !mine {
+							seen[string(name)] = true
+						}
+					}
+				}
+			}
+			return false
+		})
+		for dep := range c.Graph.Dependencies(r) {
+			if dr, ok := dep.(*ast.Rule); ok && !visited[dr] {
+				queue = append(queue, dr)
+			}
+		}
+	}
+	return sortedKeys(seen)
 }
 
 func optionalBool(c map[string]any, key string) (bool, error) {

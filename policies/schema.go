@@ -18,6 +18,21 @@ var english = message.NewPrinter(language.English)
 // load time instead of a rule that silently never matches.
 type paramSchemas map[string]*jsonschema.Schema
 
+// ParamSchemas returns the JSON schema declared for every parameter, as written in
+// METADATA (type, description, bounds), for documentation and `kgate explain`.
+func (e *Engine) ParamSchemas() map[string]map[string]any { return e.schemaDocs }
+
+// schemaDocs collects the raw schema of each parameter from the METADATA blocks.
+func schemaDocs(blocks map[string]any, into map[string]map[string]any) {
+	for name, doc := range blocks {
+		if m, ok := doc.(map[string]any); ok {
+			if _, dup := into[name]; !dup {
+				into[name] = m
+			}
+		}
+	}
+}
+
 // compileParamSchemas compiles the schema map of one METADATA block and checks
 // that it covers exactly the declared parameters and accepts their defaults.
 // where names the block in errors (file:line).

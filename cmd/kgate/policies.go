@@ -29,10 +29,10 @@ and -o markdown for the reference in docs/rules.md.`,
 			if output == "json" {
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"rules": e.Rules(), "params": e.Params()})
+				return enc.Encode(map[string]any{"rules": e.Rules(), "params": e.Params(), "schemas": e.ParamSchemas()})
 			}
 			if output == "markdown" {
-				return writeRulesMarkdown(out, e.Rules(), e.Params())
+				return writeRulesMarkdown(out, e.Rules(), e.Params(), e.ParamSchemas())
 			}
 			if output != "text" {
 				return fmt.Errorf("unknown output format %q: use text, json or markdown", output)
