@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -21,14 +22,23 @@ type Options struct {
 	PolicyDirs []string
 	// Params overrides parameter defaults declared in METADATA blocks.
 	Params map[string]any
+	// Settings tunes actions per rule and namespace, exemptions and dry-run;
+	// nil keeps every rule's own actions.
+	Settings *Settings
+	// Now returns the current time for exemption expiry; nil means time.Now.
+	Now func() time.Time
 }
 
 // Engine evaluates objects against a compiled policy set. It is safe for
 // concurrent use; nothing is compiled after New returns.
 type Engine struct {
-	rules  []*Rule
-	byID   map[string]*Rule
-	params map[string]any
+	defaults map[string]any
+	schemas  paramSchemas
+	settings *Settings
+	now      func() time.Time
+	rules    []*Rule
+	byID     map[string]*Rule
+	params   map[string]any
 	// schemaDocs is the raw JSON schema of each parameter, for documentation.
 	schemaDocs map[string]map[string]any
 	paramsV    *ast.Term
@@ -58,7 +68,18 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parameters: %w", err)
 	}
+	if err := validateSettings(opts.Settings, rules); err != nil {
+		return nil, err
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
 	e := &Engine{
+		defaults:   defaults,
+		schemas:    lib.schemas,
+		settings:   opts.Settings,
+		now:        now,
 		rules:      rules,
 		byID:       map[string]*Rule{},
 		params:     params,
@@ -132,7 +153,8 @@ func (e *Engine) prepare(ctx context.Context) error {
 	build := func(match func(*Rule) bool) (*ruleSet, error) {
 		rs := &ruleSet{}
 		for _, r := range e.rules {
-			if match(r) {
+			// A rule switched off everywhere costs nothing per evaluation.
+			if match(r) && !e.settings.offEverywhere(r.ID) {
 				rs.rules = append(rs.rules, r)
 			}
 		}
@@ -182,4 +204,43 @@ func (e *Engine) prepareQuery(ctx context.Context, rules []*Rule, scoped bool) (
 		rego.Compiler(e.compiler),
 		rego.Store(e.store),
 	).PrepareForEval(ctx)
+}
+
+// Configure returns an engine that shares e's compiled policies and inventory but
+// evaluates with other parameters and settings. Reloading a configuration thus
+// costs no compilation; e itself is unchanged and stays usable.
+func (e *Engine) Configure(ctx context.Context, params map[string]any, s *Settings) (*Engine, error) {
+	merged, err := mergeParams(e.defaults, e.schemas, params)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateSettings(s, e.rules); err != nil {
+		return nil, err
+	}
+	pv, err := ast.InterfaceToValue(merged)
+	if err != nil {
+		return nil, fmt.Errorf("parameters: %w", err)
+	}
+	c := *e
+	c.params, c.paramsV, c.settings = merged, ast.NewTerm(pv), s
+	for _, r := range e.rules {
+		if s.offEverywhere(r.ID) || e.settings.offEverywhere(r.ID) {
+			// The set of prepared rules changes: prepare again (no compilation).
+			c.byKind, c.wildcard = map[string]*ruleSet{}, nil
+			if err := c.prepare(ctx); err != nil {
+				return nil, err
+			}
+			break
+		}
+	}
+	return &c, nil
+}
+
+// ValidateParam checks one parameter value against its declared schema; an
+// unknown name is an error.
+func (e *Engine) ValidateParam(name string, value any) error {
+	if _, ok := e.defaults[name]; !ok {
+		return fmt.Errorf("unknown parameter %s", name)
+	}
+	return e.schemas.validate(map[string]any{name: value})
 }

@@ -30,6 +30,9 @@ type Input struct {
 	OldObject any
 	UserInfo  any
 	DryRun    bool
+	// NamespaceInfo describes the object's namespace (labels, annotations) for
+	// scoped settings and namespace-wide exemptions; nil when unknown.
+	NamespaceInfo *Namespace
 }
 
 // Finding is one violation of one rule.
@@ -41,6 +44,14 @@ type Finding struct {
 	Message  string    `json:"message"`
 	Fix      string    `json:"fix"`
 	Patch    []PatchOp `json:"patch,omitempty"`
+	// Exemption is set when an exemption annotation waived the finding (Action is
+	// then exempted).
+	Exemption *Exemption `json:"exemption,omitempty"`
+	// DryRun is true when the configuration's dry-run switch turned a deny into
+	// this warning.
+	DryRun bool `json:"dryRun,omitempty"`
+	// Note explains an exemption annotation that was not honoured.
+	Note string `json:"note,omitempty"`
 }
 
 // Decision is the outcome of evaluating one object.
@@ -96,7 +107,13 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input, opts ...EvalOption) (*
 	b := results[0].Bindings
 	d := &Decision{}
 	var mutations [][]PatchOp
+	var objAnn map[string]string
+	annRead := false
 	for i, r := range rs.rules {
+		configured := e.settings.actionFor(r, in.NamespaceInfo)
+		if configured == ActionOff {
+			continue
+		}
 		if cfg.scope && r.hasApplies {
 			if a, _ := b[fmt.Sprintf("a%d", i)].([]any); len(a) > 0 {
 				d.InScope = append(d.InScope, r.ID)
@@ -108,6 +125,12 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input, opts ...EvalOption) (*
 		}
 		if len(findings) == 0 {
 			continue
+		}
+		if !annRead {
+			objAnn, annRead = annotationsOf(in.Object), true
+		}
+		for j := range findings {
+			e.settle(&findings[j], r, configured, objAnn, in.NamespaceInfo)
 		}
 		if cfg.scope && !r.hasApplies {
 			d.InScope = append(d.InScope, r.ID)
@@ -132,6 +155,25 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input, opts ...EvalOption) (*
 		}
 	}
 	return d, nil
+}
+
+// settle applies the settings to one finding: the configured action, then an
+// exemption (which keeps the finding, marked exempted), then dry-run.
+func (e *Engine) settle(f *Finding, r *Rule, configured Action, objAnn map[string]string, ns *Namespace) {
+	if configured != "" {
+		f.Action = enforce(f.Action, r.DefaultAction, configured)
+	}
+	if x, note := e.settings.exemption(r.ID, objAnn, ns, e.now()); x != nil {
+		x.Action = f.Action
+		f.Action = ActionExempted
+		f.Exemption = x
+	} else if note != "" {
+		f.Note = note
+	}
+	if e.settings != nil && e.settings.DryRun && f.Action == ActionDeny {
+		f.Action = ActionWarn
+		f.DryRun = true
+	}
 }
 
 func anyMutate(fs []Finding) bool {
