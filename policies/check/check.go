@@ -88,8 +88,10 @@ func Run(ctx context.Context, e *policies.Engine, opts Options) (*Result, error)
 	}
 	// Unknown kind hints (JSON, flow style) and lists are parsed in this pass too:
 	// they may hold inventory objects.
+	// Namespaces are always read: their labels scope configured actions and their
+	// annotations carry namespace-wide exemptions.
 	wantInventory := func(kind string) bool {
-		return kind == "" || invKinds[kind] || strings.HasSuffix(kind, "List")
+		return kind == "" || kind == "Namespace" || invKinds[kind] || strings.HasSuffix(kind, "List")
 	}
 	invDocs := make([][]*manifest.Document, len(tasks))
 	parallel(len(tasks), workers, func(i int) {
@@ -97,8 +99,12 @@ func Run(ctx context.Context, e *policies.Engine, opts Options) (*Result, error)
 		invDocs[i], _ = t.file.ParseRange(t.lo, t.hi, wantInventory, false)
 	})
 	inv := policies.NewInventory()
+	namespaces := map[string]*policies.Namespace{}
 	for _, docs := range invDocs {
 		for _, d := range docs {
+			if d.Kind() == "Namespace" {
+				namespaces[d.Name()] = namespaceInfo(d)
+			}
 			if invKinds[d.Kind()] {
 				inv.Add(d.Kind(), policies.NamespaceOf(d.Kind(), d.Namespace()), d.Name(), d.Object)
 			}
@@ -124,7 +130,7 @@ func Run(ctx context.Context, e *policies.Engine, opts Options) (*Result, error)
 			part.Errors = append(part.Errors, report.Error{File: pe.File, Doc: &doc, Line: pe.Line, Message: pe.Message})
 		}
 		for _, d := range docs {
-			dec, err := e.Evaluate(ctx, inputFor(d), evalOpts...)
+			dec, err := e.Evaluate(ctx, inputFor(d, namespaces), evalOpts...)
 			if err != nil {
 				doc := d.Index
 				part.Errors = append(part.Errors, report.Error{File: d.File, Doc: &doc, Line: d.Line, Message: err.Error()})
@@ -151,18 +157,47 @@ func Run(ctx context.Context, e *policies.Engine, opts Options) (*Result, error)
 	return &Result{Report: rep, Files: files}, nil
 }
 
-func inputFor(d *manifest.Document) *policies.Input {
+func inputFor(d *manifest.Document, namespaces map[string]*policies.Namespace) *policies.Input {
 	group, version := "", d.APIVersion()
 	if i := strings.Index(version, "/"); i >= 0 {
 		group, version = version[:i], version[i+1:]
 	}
-	return &policies.Input{
+	in := &policies.Input{
 		Operation: "CREATE",
 		Kind:      policies.GVK{Group: group, Version: version, Kind: d.Kind()},
 		Namespace: policies.NamespaceOf(d.Kind(), d.Namespace()),
 		Name:      d.Name(),
 		Object:    d.Object,
 	}
+	switch {
+	case d.Kind() == "Namespace":
+		// A Namespace is scoped by its own labels.
+		in.NamespaceInfo = namespaceInfo(d)
+	case in.Namespace != "":
+		in.NamespaceInfo = namespaces[in.Namespace]
+		if in.NamespaceInfo == nil {
+			// Not in the run: overrides by name still apply.
+			in.NamespaceInfo = &policies.Namespace{Name: in.Namespace}
+		}
+	}
+	return in
+}
+
+// namespaceInfo reads the labels and annotations of a Namespace document.
+func namespaceInfo(d *manifest.Document) *policies.Namespace {
+	meta, _ := d.Object["metadata"].(map[string]any)
+	return &policies.Namespace{Name: d.Name(), Labels: stringMap(meta["labels"]), Annotations: stringMap(meta["annotations"])}
+}
+
+func stringMap(v any) map[string]string {
+	m, _ := v.(map[string]any)
+	out := make(map[string]string, len(m))
+	for k, x := range m {
+		if s, ok := x.(string); ok {
+			out[k] = s
+		}
+	}
+	return out
 }
 
 func addFindings(rep *report.Report, d *manifest.Document, dec *policies.Decision, passes bool) {
@@ -184,6 +219,7 @@ func addFindings(rep *report.Report, d *manifest.Document, dec *policies.Decisio
 			File: d.File, Doc: d.Index, Item: itemp, Line: d.LineOf(f.Path),
 			Kind: d.Kind(), APIVersion: d.APIVersion(), Namespace: ns, Name: d.Name(),
 			Path: f.Path, Message: f.Message, Fix: f.Fix, Patch: patch,
+			Exemption: f.Exemption, DryRun: f.DryRun, Note: f.Note,
 		})
 	}
 	if !passes {

@@ -26,6 +26,12 @@ type Finding struct {
 	Message    string             `json:"message"`
 	Fix        string             `json:"fix"`
 	Patch      []policies.PatchOp `json:"patch"`
+	// Exemption is set on findings an annotation waived (action exempted).
+	Exemption *policies.Exemption `json:"exemption,omitempty"`
+	// DryRun marks a deny the configuration's dry-run switch turned into a warning.
+	DryRun bool `json:"dryRun,omitempty"`
+	// Note explains an exemption annotation that was not honoured.
+	Note string `json:"note,omitempty"`
 }
 
 // Error is an input that could not be checked. Doc is null for errors about a
