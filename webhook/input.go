@@ -79,12 +79,13 @@ func toJSONValue(v any) (any, error) {
 
 // evaluate decodes the request and runs the engine; a non-nil response is the
 // error answer to return as is.
-func evaluate(ctx context.Context, e *policies.Engine, m *Metrics, req *admission.Request) (*policies.Decision, *admission.Response) {
+func evaluate(ctx context.Context, e *policies.Engine, ns NamespaceLookup, m *Metrics, req *admission.Request) (*policies.Decision, *admission.Response) {
 	in, err := Input(&req.AdmissionRequest)
 	if err != nil {
 		resp := admission.Errored(http.StatusBadRequest, err)
 		return nil, &resp
 	}
+	in.NamespaceInfo = namespaceInfo(ctx, in, ns)
 	start := time.Now()
 	d, err := e.Evaluate(ctx, in)
 	m.observeEvaluation(time.Since(start))
@@ -93,4 +94,39 @@ func evaluate(ctx context.Context, e *policies.Engine, m *Metrics, req *admissio
 		return nil, &resp
 	}
 	return d, nil
+}
+
+// namespaceInfo finds what scoped settings and exemptions need to know of the
+// object's namespace. A Namespace is scoped by its own labels and annotations.
+func namespaceInfo(ctx context.Context, in *policies.Input, lookup NamespaceLookup) *policies.Namespace {
+	if in.Kind.Kind == "Namespace" {
+		obj := in.Object
+		if obj == nil {
+			obj = in.OldObject
+		}
+		m, _ := obj.(map[string]any)
+		meta, _ := m["metadata"].(map[string]any)
+		return &policies.Namespace{Name: in.Name, Labels: stringMap(meta["labels"]), Annotations: stringMap(meta["annotations"])}
+	}
+	if in.Namespace == "" {
+		return nil
+	}
+	if lookup != nil {
+		if info := lookup(ctx, in.Namespace); info != nil {
+			return info
+		}
+	}
+	// Unknown namespace: overrides by name still apply.
+	return &policies.Namespace{Name: in.Namespace}
+}
+
+func stringMap(v any) map[string]string {
+	m, _ := v.(map[string]any)
+	out := make(map[string]string, len(m))
+	for k, x := range m {
+		if s, ok := x.(string); ok {
+			out[k] = s
+		}
+	}
+	return out
 }

@@ -19,7 +19,9 @@ import (
 // Evaluating the patched object again yields no patch, so reinvocation
 // (reinvocationPolicy: IfNeeded) changes nothing.
 type Mutator struct {
-	Engine *policies.Engine
+	Engines EngineSource
+	// Namespaces, when set, looks up the namespace of the object under review.
+	Namespaces NamespaceLookup
 	// Metrics, when set, records every answer.
 	Metrics *Metrics
 }
@@ -33,7 +35,7 @@ func (m *Mutator) Handle(ctx context.Context, req admission.Request) admission.R
 		m.Metrics.observe("mutate", string(req.Operation), req.Kind.Kind, "allowed", start, nil)
 		return admission.Allowed("")
 	}
-	d, errResp := evaluate(ctx, m.Engine, m.Metrics, &req)
+	d, errResp := evaluate(ctx, m.Engines.Engine(), m.Namespaces, m.Metrics, &req)
 	if errResp != nil {
 		m.Metrics.observe("mutate", string(req.Operation), req.Kind.Kind, "error", start, nil)
 		return *errResp

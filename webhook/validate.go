@@ -22,7 +22,9 @@ var errNotObject = errors.New("patched object is not a JSON object")
 // was not applied (the mutating webhook was skipped), become admission warnings,
 // which kubectl prints.
 type Validator struct {
-	Engine *policies.Engine
+	Engines EngineSource
+	// Namespaces, when set, looks up the namespace of the object under review.
+	Namespaces NamespaceLookup
 	// Metrics, when set, records every answer.
 	Metrics *Metrics
 }
@@ -32,13 +34,23 @@ var _ admission.Handler = (*Validator)(nil)
 // Handle implements admission.Handler.
 func (v *Validator) Handle(ctx context.Context, req admission.Request) admission.Response {
 	start := time.Now()
-	d, errResp := evaluate(ctx, v.Engine, v.Metrics, &req)
+	d, errResp := evaluate(ctx, v.Engines.Engine(), v.Namespaces, v.Metrics, &req)
 	if errResp != nil {
 		v.Metrics.observe("validate", string(req.Operation), req.Kind.Kind, "error", start, nil)
 		return *errResp
 	}
 	var denials, warnings, denied []string
+	log := logf.FromContext(ctx)
 	for _, f := range d.Findings {
+		switch {
+		case f.Exemption != nil:
+			log.Info("exempted", "rule", f.RuleID, "kind", req.Kind.Kind, "namespace", req.Namespace, "name", req.Name,
+				"operation", req.Operation, "reason", f.Exemption.Reason, "until", f.Exemption.Until,
+				"source", f.Exemption.Source, "wouldBe", f.Exemption.Action)
+		case f.DryRun:
+			log.Info("would deny (dry run)", "rule", f.RuleID, "kind", req.Kind.Kind, "namespace", req.Namespace,
+				"name", req.Name, "operation", req.Operation, "message", describe(f))
+		}
 		switch f.Action {
 		case policies.ActionDeny:
 			denials = append(denials, describe(f))
@@ -58,7 +70,7 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 		return admission.Allowed("").WithWarnings(warnings...)
 	}
 	v.Metrics.observe("validate", string(req.Operation), req.Kind.Kind, "denied", start, d)
-	logf.FromContext(ctx).Info("denied", "kind", req.Kind.Kind, "namespace", req.Namespace, "name", req.Name,
+	log.Info("denied", "kind", req.Kind.Kind, "namespace", req.Namespace, "name", req.Name,
 		"operation", req.Operation, "dryRun", req.DryRun != nil && *req.DryRun, "rules", strings.Join(denied, ","))
 	// kubectl already names the webhook and the object: the message starts with
 	// the first rule ID.

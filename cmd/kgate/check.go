@@ -10,23 +10,20 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
-	"sigs.k8s.io/yaml"
 
-	"github.com/kgate-dev/kgate/policies"
 	"github.com/kgate-dev/kgate/policies/check"
 	"github.com/kgate-dev/kgate/policies/manifest"
 	"github.com/kgate-dev/kgate/policies/report"
 )
 
 type checkFlags struct {
-	output     string
-	fix        bool
-	fixDir     string
-	policyDirs []string
-	paramsFile string
-	passes     bool
-	noColor    bool
-	workers    int
+	output  string
+	fix     bool
+	fixDir  string
+	engine  engineFlags
+	passes  bool
+	noColor bool
+	workers int
 }
 
 func newCheckCommand() *cobra.Command {
@@ -57,7 +54,8 @@ Memory: kgate check streams through its inputs and keeps a soft heap limit of
 		Example: `  kgate check deploy/
   kgate check -o json manifests/ > findings.json
   kgate check --fix storageclass.yaml > fixed.yaml
-  kgate check --fix-dir . k8s/          # rewrite the files in place with all mutations`,
+  kgate check --fix-dir . k8s/          # rewrite the files in place with all mutations
+  kgate check --config kgate.yaml k8s/  # the configuration the webhook uses`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runCheck(cmd, args, &f)
 		},
@@ -66,8 +64,7 @@ Memory: kgate check streams through its inputs and keeps a soft heap limit of
 	fl.StringVarP(&f.output, "output", "o", "text", "output format: text, json, junit, sarif or github")
 	fl.BoolVar(&f.fix, "fix", false, "print the manifests with every mutation applied to stdout (the report goes to stderr)")
 	fl.StringVar(&f.fixDir, "fix-dir", "", "write the changed manifests under `DIR` (same relative paths; DIR=. rewrites in place)")
-	fl.StringArrayVar(&f.policyDirs, "policies", nil, "add the Rego policies of `DIR` to the built-in ones (repeatable)")
-	fl.StringVar(&f.paramsFile, "params", "", "YAML `FILE` of rule parameters overriding the defaults (see kgate policies)")
+	f.engine.register(fl, true)
 	fl.BoolVar(&f.passes, "passes", false, "also list, per object, the rules it was in scope of and passed")
 	fl.BoolVar(&f.noColor, "no-color", false, "never colour the text output (it is coloured only on a terminal)")
 	fl.IntVar(&f.workers, "workers", 0, "parallel workers (default: number of CPUs)")
@@ -90,7 +87,7 @@ func runCheck(cmd *cobra.Command, args []string, f *checkFlags) error {
 	if len(args) == 0 {
 		return fmt.Errorf("no input: give files, directories or - for standard input (see kgate check --help)")
 	}
-	engine, err := newEngine(cmd, f.policyDirs, f.paramsFile)
+	engine, err := f.engine.build(cmd)
 	if err != nil {
 		return err
 	}
@@ -144,27 +141,6 @@ func writer(format string) (reportWriter, error) {
 		return func(w io.Writer, r *report.Report, _ bool) error { return report.WriteGitHub(w, r) }, nil
 	}
 	return nil, fmt.Errorf("unknown output format %q: use text, json, junit, sarif or github", format)
-}
-
-func newEngine(cmd *cobra.Command, dirs []string, paramsFile string) (*policies.Engine, error) {
-	var params map[string]any
-	if paramsFile != "" {
-		b, err := os.ReadFile(paramsFile)
-		if err != nil {
-			return nil, fmt.Errorf("read parameters: %w", err)
-		}
-		if err := yaml.Unmarshal(b, &params); err != nil {
-			return nil, fmt.Errorf("parameters %s: %w", paramsFile, err)
-		}
-	}
-	e, err := policies.New(cmd.Context(), policies.Options{PolicyDirs: dirs, Params: params})
-	if err != nil {
-		if paramsFile != "" {
-			return nil, fmt.Errorf("%w (parameters from %s)", err, paramsFile)
-		}
-		return nil, err
-	}
-	return e, nil
 }
 
 // printFixed writes every input file, fixed where a mutation applied, as one

@@ -14,10 +14,7 @@ import (
 )
 
 func newExplainCommand() *cobra.Command {
-	var (
-		dirs       []string
-		paramsFile string
-	)
+	var ef engineFlags
 	cmd := &cobra.Command{
 		Use:   "explain RULE-ID",
 		Short: "Explain a rule: what it checks, why it matters, its parameters and examples",
@@ -29,7 +26,7 @@ findings shown are exactly what kgate check and the webhook report for it.`,
   kgate explain storage-001 --params params.yaml`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := newEngine(cmd, dirs, paramsFile)
+			e, err := ef.build(cmd)
 			if err != nil {
 				return err
 			}
@@ -41,8 +38,7 @@ findings shown are exactly what kgate check and the webhook report for it.`,
 			return explain(cmd, e, r)
 		},
 	}
-	cmd.Flags().StringArrayVar(&dirs, "policies", nil, "add the Rego policies of `DIR` (repeatable)")
-	cmd.Flags().StringVar(&paramsFile, "params", "", "YAML or JSON `FILE` of parameter values, shown instead of the defaults")
+	ef.register(cmd.Flags(), true)
 	return cmd
 }
 

@@ -11,7 +11,7 @@ import (
 
 func newPoliciesCommand() *cobra.Command {
 	var (
-		dirs   []string
+		ef     engineFlags
 		output string
 	)
 	cmd := &cobra.Command{
@@ -21,7 +21,7 @@ func newPoliciesCommand() *cobra.Command {
 --policies. Use -o json for the full metadata, including parameters and defaults,
 and -o markdown for the reference in docs/rules.md.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, err := newEngine(cmd, dirs, "")
+			e, err := ef.build(cmd)
 			if err != nil {
 				return err
 			}
@@ -45,7 +45,7 @@ and -o markdown for the reference in docs/rules.md.`,
 			return tw.Flush()
 		},
 	}
-	cmd.Flags().StringArrayVar(&dirs, "policies", nil, "add the Rego policies of `DIR` (repeatable)")
+	ef.register(cmd.Flags(), true)
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json or markdown")
 	return cmd
 }

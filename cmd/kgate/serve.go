@@ -32,8 +32,8 @@ type serveFlags struct {
 	host, certDir           string
 	port                    int
 	healthAddr, metricsAddr string
-	policyDirs              []string
-	paramsFile              string
+	engine                  engineFlags
+	reloadInterval          time.Duration
 	development             bool
 	// Self-signed certificates, for clusters without cert-manager.
 	selfSigned    bool
@@ -58,7 +58,12 @@ The serving certificate and key are read from --cert-dir (tls.crt, tls.key) and
 reloaded when they change, so rotated certificates need no restart. /healthz and
 /readyz (ready once the policies are compiled and the server listens) are served
 on --health-addr, Prometheus metrics on --metrics-addr. SIGTERM drains requests in
-flight before exiting.`,
+flight before exiting.
+
+--policies directories and the --config file are watched: a change is compiled
+and validated, then swapped in without a restart. A broken change is logged with
+file:line, counted in kgate_policy_reloads_total{result="failure"} and reported as
+a Kubernetes Event, and the last good policies stay in force.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, &f) },
 	}
 	fl := cmd.Flags()
@@ -67,8 +72,8 @@ flight before exiting.`,
 	fl.StringVar(&f.certDir, "cert-dir", "/tmp/k8s-webhook-server/serving-certs", "`DIR` holding tls.crt and tls.key")
 	fl.StringVar(&f.healthAddr, "health-addr", ":8081", "address of /healthz and /readyz")
 	fl.StringVar(&f.metricsAddr, "metrics-addr", ":8080", "address of /metrics (\"0\" disables it)")
-	fl.StringArrayVar(&f.policyDirs, "policies", nil, "add the Rego policies of `DIR` (repeatable)")
-	fl.StringVar(&f.paramsFile, "params", "", "YAML `FILE` of rule parameters overriding the defaults")
+	f.engine.register(fl, true)
+	fl.DurationVar(&f.reloadInterval, "reload-interval", 2*time.Second, "how often the --policies directories and the --config file are checked for changes")
 	fl.BoolVar(&f.development, "development", false, "human-readable console logs instead of JSON")
 	fl.BoolVar(&f.selfSigned, "self-signed", false, "create (and renew) a CA and serving certificate in --cert-dir and write the CA into the webhook configurations, for clusters without cert-manager")
 	fl.StringVar(&f.webhookConfig, "webhook-configuration", "kgate", "`NAME` of the mutating and validating webhook configurations --self-signed updates")
@@ -89,11 +94,12 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	defer stop()
 
 	start := time.Now()
-	engine, err := newEngine(cmd, f.policyDirs, f.paramsFile)
+	engine, err := f.engine.build(cmd)
 	if err != nil {
 		return err
 	}
 	logger.Info("policies compiled", "rules", len(engine.Rules()), "took", time.Since(start).String())
+	engines := webhook.NewSwappable(engine)
 
 	cfg, err := restConfig(f.kubeconfig)
 	if err != nil {
@@ -121,9 +127,13 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	if err != nil {
 		return fmt.Errorf("create manager: %w", err)
 	}
+	if err := addReloader(mgr, f, engines, logger); err != nil {
+		return err
+	}
+	ns := namespaceLookup(mgr.GetClient())
 	// GetWebhookServer also hands the server to the manager to start.
-	mgr.GetWebhookServer().Register("/mutate", &admission.Webhook{Handler: &webhook.Mutator{Engine: engine, Metrics: m}})
-	mgr.GetWebhookServer().Register("/validate", &admission.Webhook{Handler: &webhook.Validator{Engine: engine, Metrics: m}})
+	mgr.GetWebhookServer().Register("/mutate", &admission.Webhook{Handler: &webhook.Mutator{Engines: engines, Namespaces: ns, Metrics: m}})
+	mgr.GetWebhookServer().Register("/validate", &admission.Webhook{Handler: &webhook.Validator{Engines: engines, Namespaces: ns, Metrics: m}})
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return err
 	}

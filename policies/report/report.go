@@ -63,6 +63,8 @@ type Summary struct {
 	Warn     int `json:"warn"`
 	Mutate   int `json:"mutate"`
 	Audit    int `json:"audit"`
+	// Exempted counts findings waived by exemption annotations.
+	Exempted int `json:"exempted"`
 	Errors   int `json:"errors"`
 }
 
@@ -107,6 +109,8 @@ func (r *Report) Finish(objects int) {
 			s.Mutate++
 		case policies.ActionAudit:
 			s.Audit++
+		case policies.ActionExempted:
+			s.Exempted++
 		}
 	}
 	r.Summary = s

@@ -50,6 +50,13 @@ type sarifResult struct {
 	Level     string          `json:"level"`
 	Message   sarifText       `json:"message"`
 	Locations []sarifLocation `json:"locations"`
+	// Suppressions records exemptions the way code-scanning tools understand.
+	Suppressions []sarifSuppression `json:"suppressions,omitempty"`
+}
+
+type sarifSuppression struct {
+	Kind          string `json:"kind"`
+	Justification string `json:"justification"`
 }
 
 type sarifLocation struct {
@@ -98,10 +105,15 @@ func WriteSARIF(w io.Writer, r *Report) error {
 		if f.Fix != "" {
 			msg += "; fix: " + f.Fix
 		}
-		run.Results = append(run.Results, sarifResult{
+		res := sarifResult{
 			RuleID: f.Rule, Level: sarifLevel(f.Action), Message: sarifText{msg},
 			Locations: []sarifLocation{{sarifPhysical{sarifArtifact{uri(f.File)}, sarifRegion{max(f.Line, 1)}}}},
-		})
+		}
+		if x := f.Exemption; x != nil {
+			res.Level = sarifLevel(x.Action)
+			res.Suppressions = []sarifSuppression{{Kind: "inSource", Justification: x.Reason}}
+		}
+		run.Results = append(run.Results, res)
 	}
 	for _, e := range r.Errors {
 		run.Results = append(run.Results, sarifResult{

@@ -46,6 +46,19 @@ func WriteText(w io.Writer, r *Report, opts TextOptions) error {
 		if f.Fix != "" {
 			p.printf("           %s %s\n", p.paint(dim, "fix:"), f.Fix)
 		}
+		if x := f.Exemption; x != nil {
+			until := ""
+			if x.Until != "" {
+				until = ", until " + x.Until
+			}
+			p.printf("           %s %s (%s annotation%s; would be %s)\n", p.paint(dim, "exempted:"), x.Reason, x.Source, until, x.Action)
+		}
+		if f.DryRun {
+			p.printf("           %s would be denied; the configuration's dryRun turns denies into warnings\n", p.paint(dim, "dry run:"))
+		}
+		if f.Note != "" {
+			p.printf("           %s %s\n", p.paint(dim, "note:"), f.Note)
+		}
 	}
 	if len(r.Errors) > 0 {
 		if len(r.Findings) > 0 {
@@ -60,10 +73,14 @@ func WriteText(w io.Writer, r *Report, opts TextOptions) error {
 		p.printf("\n")
 	}
 	s := r.Summary
-	p.printf("%d objects, %d findings (%s, %s, %s, %s), %d errors\n",
+	exempted := ""
+	if s.Exempted > 0 {
+		exempted = ", " + p.count(s.Exempted, "exempted", blue)
+	}
+	p.printf("%d objects, %d findings (%s, %s, %s, %s%s), %d errors\n",
 		s.Objects, s.Findings,
 		p.count(s.Deny, "deny", red), p.count(s.Warn, "warn", yellow),
-		p.count(s.Mutate, "mutate", cyan), p.count(s.Audit, "audit", blue), s.Errors)
+		p.count(s.Mutate, "mutate", cyan), p.count(s.Audit, "audit", blue), exempted, s.Errors)
 	return p.err
 }
 
