@@ -17,6 +17,36 @@
 #   severity: high
 #   kinds: [Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, PyTorchJob, MPIJob, RayCluster, RayJob, RayService, LeaderWorkerSet]
 #   default_action: deny
+#   why: |
+#     GPUs and other accelerators are the most expensive capacity of a GenAI cluster. A
+#     request that differs from its limit or a fractional count is rejected only when a
+#     controller creates the pods, as FailedCreate events long after the Deployment or Job
+#     was accepted; more devices than any allowed instance offers leave pods Pending forever
+#     while Karpenter looks for an instance that does not exist. Rejecting the template at
+#     admission turns both into immediate feedback instead of stalled rollouts and jobs.
+#   examples:
+#     bad: |
+#       apiVersion: v1
+#       kind: Pod
+#       metadata: {name: embedder, namespace: genai}
+#       spec:
+#         containers:
+#         - name: embedder
+#           image: 111122223333.dkr.ecr.us-west-2.amazonaws.com/embedder:1.2.0
+#           resources:
+#             requests: {cpu: "4", memory: 16Gi, nvidia.com/gpu: 1}
+#             limits: {memory: 16Gi, nvidia.com/gpu: 2}
+#     good: |
+#       apiVersion: v1
+#       kind: Pod
+#       metadata: {name: embedder, namespace: genai}
+#       spec:
+#         containers:
+#         - name: embedder
+#           image: 111122223333.dkr.ecr.us-west-2.amazonaws.com/embedder:1.2.0
+#           resources:
+#             requests: {cpu: "4", memory: 16Gi, nvidia.com/gpu: 1}
+#             limits: {memory: 16Gi, nvidia.com/gpu: 1}
 #   params:
 #     maxPerPod:
 #       nvidia.com/gpu: 8

@@ -21,6 +21,40 @@
 #   default_action: deny
 #   referential: true
 #   inventory: [LimitRange]
+#   why: |
+#     Karpenter buys and packs nodes from pod requests only. A container without CPU and
+#     memory requests is invisible to that arithmetic: it lands on whatever node has room,
+#     often an expensive GPU node, where it is unaccounted waste and the first pod evicted
+#     under pressure; on Fargate, requests decide the vCPU and memory size that is billed.
+#     A memory limit keeps one leaking pod from pushing its neighbours out of memory.
+#   examples:
+#     bad: |
+#       apiVersion: apps/v1
+#       kind: Deployment
+#       metadata: {name: chatbot-ui, namespace: genai}
+#       spec:
+#         selector: {matchLabels: {app.kubernetes.io/name: chatbot-ui}}
+#         template:
+#           metadata: {labels: {app.kubernetes.io/name: chatbot-ui}}
+#           spec:
+#             containers:
+#             - name: ui
+#               image: 111122223333.dkr.ecr.us-west-2.amazonaws.com/chatbot-ui:1.4.2
+#     good: |
+#       apiVersion: apps/v1
+#       kind: Deployment
+#       metadata: {name: chatbot-ui, namespace: genai}
+#       spec:
+#         selector: {matchLabels: {app.kubernetes.io/name: chatbot-ui}}
+#         template:
+#           metadata: {labels: {app.kubernetes.io/name: chatbot-ui}}
+#           spec:
+#             containers:
+#             - name: ui
+#               image: 111122223333.dkr.ecr.us-west-2.amazonaws.com/chatbot-ui:1.4.2
+#               resources:
+#                 requests: {cpu: 250m, memory: 512Mi}
+#                 limits: {memory: 768Mi}
 #   params:
 #     requireMemoryLimit: true
 #     honourLimitRange: true
