@@ -45,8 +45,8 @@ default_classes contains n if {
 	default_class(sc)
 }
 
-# claim_class is class_named for a PVC spec (or a volumeClaimTemplate's spec).
-claim_class(spec) := class_named(lib.get(spec, "storageClassName", null))
+# pvc_class is the StorageClass of the PersistentVolumeClaim under review.
+pvc_class := class_named(lib.get(lib.get(lib.obj, "spec", {}), "storageClassName", null)) if lib.kind == "PersistentVolumeClaim"
 
 # type is the volume type of an EBS StorageClass as written ("" when absent).
 type(sc) := v if {

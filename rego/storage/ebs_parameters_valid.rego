@@ -470,13 +470,13 @@ patch contains {"op": "remove", "path": param_path(p("blockexpress").key)} if {
 # inventory; nothing is reported while the class is unknown).
 pvc_class := sc if {
 	lib.kind == "PersistentVolumeClaim"
-	sc := storage.class_of(lib.obj)
+	sc := ebs_sizes.pvc_class
 	storage.ebs_class(sc)
 	pvc_type in object.keys(min_iops)
 	pvc_iops_set
 }
 
-pvc_class_params := lib.get(storage.class_of(lib.obj), "parameters", {}) if lib.kind == "PersistentVolumeClaim"
+pvc_class_params := lib.get(ebs_sizes.pvc_class, "parameters", {})
 
 # pvc_params maps the lower-cased keys of the PVC's class to their values (the
 # first key in sort order when one is written twice).

@@ -99,7 +99,7 @@ random_io_role(labels) := r if {
 
 # ------------------------------------------------------------------------- PVC
 
-pvc_class := ebs_sizes.class_named(lib.get(lib.obj.spec, "storageClassName", null)) if lib.kind == "PersistentVolumeClaim"
+pvc_class := ebs_sizes.pvc_class
 
 pvc_type := class_type(pvc_class)
 

@@ -141,7 +141,7 @@ else := "warn"
 
 pvc_class := sc if {
 	lib.kind == "PersistentVolumeClaim"
-	sc := storage.class_of(lib.obj)
+	sc := ebs_sizes.pvc_class
 	storage.ebs_class(sc)
 	lower(ebs_sizes.type(sc)) in io_types
 }
@@ -150,7 +150,7 @@ pvc_class := sc if {
 pvc_class := sc if {
 	lib.kind == "PersistentVolumeClaim"
 	multi_attach
-	sc := storage.class_of(lib.obj)
+	sc := ebs_sizes.pvc_class
 	storage.ebs_class(sc)
 }
 

@@ -129,3 +129,11 @@ test_multi_attach_needs_io2 if {
 	io2_shared := json.patch(io1_shared, [{"op": "replace", "path": "/spec/storageClassName", "value": "io2-fast"}])
 	count(pvc_findings(io2_shared, {"ioAllowedNamespaces": ["team-a"]})) == 0
 }
+
+# A claim without storageClassName gets the single default class.
+test_claim_without_class_uses_the_default_class if {
+	default_io2 := json.patch(io2, [{"op": "add", "path": "/metadata/annotations", "value": {"storageclass.kubernetes.io/is-default-class": "true"}}])
+	obj := json.remove(pvc("team-a", "x", {}), ["spec/storageClassName"])
+	[v] := [v | some v in rule.violation with input as testing.review(obj) with data.inventory as {"cluster": {"StorageClass": {"io2-fast": default_io2, "gp3-checkpoints": gp3}}}]
+	v.action == "deny"
+}
