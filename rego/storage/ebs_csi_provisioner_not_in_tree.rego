@@ -19,6 +19,27 @@
 #   severity: medium
 #   kinds: [StorageClass, PersistentVolume, Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, PyTorchJob, MPIJob, RayCluster, RayJob, RayService, LeaderWorkerSet]
 #   default_action: deny
+#   why: |
+#     The in-tree kubernetes.io/aws-ebs plugin is no longer supported: its volumes only
+#     work because Kubernetes translates every call to the EBS CSI driver, and the
+#     in-tree type default was gp2, which costs about 20% more than gp3. Classes and
+#     volumes written for the CSI driver get its current defaults (gp3), in-place volume
+#     modification and the driver's parameters, and keep working on EKS Auto Mode.
+#   examples:
+#     bad: |
+#       apiVersion: storage.k8s.io/v1
+#       kind: StorageClass
+#       metadata: {name: gp2}
+#       provisioner: kubernetes.io/aws-ebs
+#       parameters: {type: gp2, fsType: ext4}
+#     good: |
+#       apiVersion: storage.k8s.io/v1
+#       kind: StorageClass
+#       metadata: {name: gp3-sc}
+#       provisioner: ebs.csi.aws.com
+#       parameters: {type: gp3, encrypted: "true", csi.storage.k8s.io/fstype: ext4}
+#       volumeBindingMode: WaitForFirstConsumer
+#       allowVolumeExpansion: true
 #   params:
 #     autoTranslateInTree: false
 #   schema:

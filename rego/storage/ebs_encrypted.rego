@@ -16,6 +16,29 @@
 #   severity: high
 #   kinds: [StorageClass]
 #   default_action: mutate
+#   why: |
+#     Volumes of GenAI workloads hold model weights, fine-tuning data, checkpoints and
+#     RAG documents. EBS encryption costs nothing extra and is invisible to the workload,
+#     but it can only be chosen when a volume is created: an unencrypted volume has to
+#     be snapshotted, copied and swapped later. A class that asks for encryption protects
+#     every volume created from it, also in accounts without encryption by default.
+#   examples:
+#     bad: |
+#       apiVersion: storage.k8s.io/v1
+#       kind: StorageClass
+#       metadata: {name: gp3-plain}
+#       provisioner: ebs.csi.aws.com
+#       parameters: {type: gp3, kmsKeyId: "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}
+#     good: |
+#       apiVersion: storage.k8s.io/v1
+#       kind: StorageClass
+#       metadata: {name: gp3-encrypted}
+#       provisioner: ebs.csi.aws.com
+#       parameters:
+#         type: gp3
+#         encrypted: "true"
+#         kmsKeyId: "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+#       volumeBindingMode: WaitForFirstConsumer
 #   params:
 #     requiredKmsKeyArn: ""
 #   schema:

@@ -16,6 +16,27 @@
 #   severity: medium
 #   kinds: [StorageClass]
 #   default_action: mutate
+#   why: |
+#     EBS volumes live in one Availability Zone. With Immediate binding the volume's zone
+#     is picked before the Pod is scheduled, so a GPU Pod can be forced into a zone with
+#     no free capacity or outside its single-AZ training NodePool, or end up talking to
+#     its peers across zones ($0.01/GB in each direction). WaitForFirstConsumer creates
+#     the volume where the scheduler (and Karpenter) put the Pod.
+#   examples:
+#     bad: |
+#       apiVersion: storage.k8s.io/v1
+#       kind: StorageClass
+#       metadata: {name: gp3-immediate}
+#       provisioner: ebs.csi.aws.com
+#       parameters: {type: gp3, encrypted: "true"}
+#       volumeBindingMode: Immediate
+#     good: |
+#       apiVersion: storage.k8s.io/v1
+#       kind: StorageClass
+#       metadata: {name: gp3-wffc}
+#       provisioner: ebs.csi.aws.com
+#       parameters: {type: gp3, encrypted: "true"}
+#       volumeBindingMode: WaitForFirstConsumer
 #   params:
 #     allowImmediateFor: []
 #   schema:
