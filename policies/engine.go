@@ -51,7 +51,7 @@ type Engine struct {
 // New loads the built-in rules and the user's policy directories, compiles them
 // and prepares one query per object kind.
 func New(ctx context.Context, opts Options) (*Engine, error) {
-	lib, err := loadLibrary(opts.PolicyDirs, false)
+	lib, err := loadLibrary(opts.PolicyDirs, false, false)
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,8 @@ type source struct {
 	// prefix is prepended to file paths in locations, so errors name a path the
 	// user can open (e.g. "rego/storage/ebs_gp3_not_gp2.rego" or the user's directory).
 	prefix string
+	// tests includes the source's *_test.rego files.
+	tests bool
 }
 
 func sources(dirs []string) ([]source, error) {
@@ -38,7 +40,7 @@ func sources(dirs []string) ([]source, error) {
 // loadModules parses every .rego file of the sources as Rego v1 with METADATA
 // processing. Test files are included only when tests is true, so that the
 // admission path never compiles them.
-func loadModules(srcs []source, tests bool) (map[string]*ast.Module, error) {
+func loadModules(srcs []source) (map[string]*ast.Module, error) {
 	modules := map[string]*ast.Module{}
 	var errs []string
 	for _, src := range srcs {
@@ -49,7 +51,7 @@ func loadModules(srcs []source, tests bool) (map[string]*ast.Module, error) {
 			if d.IsDir() || !strings.HasSuffix(p, ".rego") {
 				return nil
 			}
-			if !tests && strings.HasSuffix(p, "_test.rego") {
+			if !src.tests && strings.HasSuffix(p, "_test.rego") {
 				return nil
 			}
 			b, err := fs.ReadFile(src.fsys, p)
@@ -100,14 +102,19 @@ type library struct {
 	docs     map[string]map[string]any
 }
 
-// loadLibrary loads the built-in rules and the given directories (with their
-// tests when tests is true), compiles them and collects the parameter defaults.
-func loadLibrary(dirs []string, tests bool) (*library, error) {
+// loadLibrary loads the built-in rules and the given directories, compiles them
+// and collects the parameter defaults. Test files are loaded from the built-in
+// library when builtinTests is set and from the directories when dirTests is set.
+func loadLibrary(dirs []string, builtinTests, dirTests bool) (*library, error) {
 	srcs, err := sources(dirs)
 	if err != nil {
 		return nil, err
 	}
-	modules, err := loadModules(srcs, tests)
+	for i := range srcs {
+		srcs[i].tests = dirTests
+	}
+	srcs[0].tests = builtinTests
+	modules, err := loadModules(srcs)
 	if err != nil {
 		return nil, err
 	}

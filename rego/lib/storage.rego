@@ -13,10 +13,12 @@ ebs_class(sc) if sc.provisioner in lib.params.ebsProvisioners
 ebs_class(sc) if sc.provisioner == in_tree_provisioner
 
 # param looks a StorageClass parameter up by key, case-insensitively, as the
-# EBS CSI driver does: {"key": key as written, "value": value}.
-param(sc, name) := {"key": k, "value": v} if {
-	some k, v in lib.get(sc, "parameters", {})
-	lower(k) == lower(name)
+# EBS CSI driver does: {"key": key as written, "value": value}. When a class
+# writes the key twice in different case, the smallest key is taken, so the
+# function has one value (STORAGE-005 reports the duplicate).
+param(sc, name) := {"key": k, "value": params[k]} if {
+	params := lib.get(sc, "parameters", {})
+	k := min([key | some key, _ in params; lower(key) == lower(name)])
 }
 
 # class_of returns the StorageClass a PVC names, from the inventory.

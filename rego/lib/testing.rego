@@ -27,7 +27,8 @@ review_with(obj, params) := {
 	"oldObject": null,
 	"dryRun": false,
 	"userInfo": {"username": "test"},
-	"params": object.union(data.kgate.defaults, params),
+	# The engine replaces a parameter's value as a whole (no deep merge of maps).
+	"params": object.union(object.remove(data.kgate.defaults, object.keys(params)), params),
 }
 
 # review_update is the input for updating old to obj.
@@ -64,8 +65,13 @@ noop_remove(obj, op) if {
 }
 
 present(obj, segs) if {
-	path := [unescape(s) | some s in segs]
+	path := [segment(s) | some s in segs]
 	object.get(obj, path, null) != null
 }
+
+# segment turns a list index into a number so object.get walks arrays.
+segment(s) := to_number(s) if regex.match(`^[0-9]+$`, s)
+
+else := unescape(s)
 
 unescape(s) := replace(replace(s, "~1", "/"), "~0", "~")
