@@ -25,6 +25,9 @@ type Options struct {
 	// Settings tunes actions per rule and namespace, exemptions and dry-run;
 	// nil keeps every rule's own actions.
 	Settings *Settings
+	// Debug keeps print() calls in rules so Explain can show their output; the
+	// admission path leaves it off.
+	Debug bool
 	// Now returns the current time for exemption expiry; nil means time.Now.
 	Now func() time.Time
 }
@@ -51,7 +54,7 @@ type Engine struct {
 // New loads the built-in rules and the user's policy directories, compiles them
 // and prepares one query per object kind.
 func New(ctx context.Context, opts Options) (*Engine, error) {
-	lib, err := loadLibrary(opts.PolicyDirs, false, false)
+	lib, err := loadLibrary(opts.PolicyDirs, false, false, opts.Debug)
 	if err != nil {
 		return nil, err
 	}

@@ -82,9 +82,9 @@ func loadModules(srcs []source) (map[string]*ast.Module, error) {
 
 // compile compiles the modules once; every prepared query of the engine shares the
 // result.
-func compile(modules map[string]*ast.Module) (*ast.Compiler, error) {
+func compile(modules map[string]*ast.Module, keepPrint bool) (*ast.Compiler, error) {
 	c := ast.NewCompiler().
-		WithEnablePrintStatements(false).
+		WithEnablePrintStatements(keepPrint).
 		WithDefaultRegoVersion(ast.RegoV1)
 	c.Compile(modules)
 	if c.Failed() {
@@ -105,7 +105,8 @@ type library struct {
 // loadLibrary loads the built-in rules and the given directories, compiles them
 // and collects the parameter defaults. Test files are loaded from the built-in
 // library when builtinTests is set and from the directories when dirTests is set.
-func loadLibrary(dirs []string, builtinTests, dirTests bool) (*library, error) {
+// print() calls are compiled away unless keepPrint is set.
+func loadLibrary(dirs []string, builtinTests, dirTests, keepPrint bool) (*library, error) {
 	srcs, err := sources(dirs)
 	if err != nil {
 		return nil, err
@@ -118,7 +119,7 @@ func loadLibrary(dirs []string, builtinTests, dirTests bool) (*library, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := compile(modules)
+	c, err := compile(modules, keepPrint)
 	if err != nil {
 		return nil, err
 	}

@@ -36,7 +36,7 @@ type TestRun struct {
 // RunTests runs *_test.rego files with OPA's tester against the same data the
 // engine uses (data.kgate.defaults holds every declared parameter default).
 func RunTests(ctx context.Context, opts TestOptions) (*TestRun, error) {
-	lib, err := loadLibrary(opts.Dirs, opts.Builtin, true)
+	lib, err := loadLibrary(opts.Dirs, opts.Builtin, true, true)
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,7 @@ type checkFlags struct {
 	fixDir  string
 	engine  engineFlags
 	passes  bool
+	explain bool
 	noColor bool
 	workers int
 }
@@ -66,6 +67,7 @@ Memory: kgate check streams through its inputs and keeps a soft heap limit of
 	fl.StringVar(&f.fixDir, "fix-dir", "", "write the changed manifests under `DIR` (same relative paths; DIR=. rewrites in place)")
 	f.engine.register(fl, true)
 	fl.BoolVar(&f.passes, "passes", false, "also list, per object, the rules it was in scope of and passed")
+	fl.BoolVar(&f.explain, "explain", false, "show under each finding the rule's evaluated expressions with their values and its print() output, to debug a rule")
 	fl.BoolVar(&f.noColor, "no-color", false, "never colour the text output (it is coloured only on a terminal)")
 	fl.IntVar(&f.workers, "workers", 0, "parallel workers (default: number of CPUs)")
 	return cmd
@@ -87,13 +89,14 @@ func runCheck(cmd *cobra.Command, args []string, f *checkFlags) error {
 	if len(args) == 0 {
 		return fmt.Errorf("no input: give files, directories or - for standard input (see kgate check --help)")
 	}
+	f.engine.debug = f.explain
 	engine, err := f.engine.build(cmd)
 	if err != nil {
 		return err
 	}
 	fixing := f.fix || f.fixDir != ""
 	res, err := check.Run(cmd.Context(), engine, check.Options{
-		Paths: args, Stdin: cmd.InOrStdin(), Workers: f.workers, Passes: f.passes, Fix: fixing,
+		Paths: args, Stdin: cmd.InOrStdin(), Workers: f.workers, Passes: f.passes, Fix: fixing, Explain: f.explain,
 	})
 	if err != nil {
 		return err

@@ -18,6 +18,8 @@ type engineFlags struct {
 	policyDirs []string
 	paramsFile string
 	configFile string
+	// debug keeps print() calls in rules (kgate check --explain).
+	debug bool
 }
 
 func (f *engineFlags) register(fl *pflag.FlagSet, withConfig bool) {
@@ -43,7 +45,7 @@ func (f *engineFlags) build(cmd *cobra.Command) (*policies.Engine, error) {
 			return nil, fmt.Errorf("parameters %s: %w", f.paramsFile, err)
 		}
 	}
-	e, err := policies.New(cmd.Context(), policies.Options{PolicyDirs: f.policyDirs, Params: params})
+	e, err := policies.New(cmd.Context(), policies.Options{PolicyDirs: f.policyDirs, Params: params, Debug: f.debug})
 	if err != nil {
 		if f.paramsFile != "" {
 			return nil, fmt.Errorf("%w (parameters from %s)", err, f.paramsFile)

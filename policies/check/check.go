@@ -34,6 +34,9 @@ type Options struct {
 	Passes bool
 	// Fix applies every mutation to the parsed files (see Result.Files).
 	Fix bool
+	// Explain attaches to every finding the trace of its rule's evaluation and its
+	// print() output (build the engine with Options.Debug to keep print calls).
+	Explain bool
 }
 
 // Result is the report and the parsed files (patched when Options.Fix is set).
@@ -130,13 +133,18 @@ func Run(ctx context.Context, e *policies.Engine, opts Options) (*Result, error)
 			part.Errors = append(part.Errors, report.Error{File: pe.File, Doc: &doc, Line: pe.Line, Message: pe.Message})
 		}
 		for _, d := range docs {
-			dec, err := e.Evaluate(ctx, inputFor(d, namespaces), evalOpts...)
+			in := inputFor(d, namespaces)
+			dec, err := e.Evaluate(ctx, in, evalOpts...)
 			if err != nil {
 				doc := d.Index
 				part.Errors = append(part.Errors, report.Error{File: d.File, Doc: &doc, Line: d.Line, Message: err.Error()})
 				continue
 			}
-			addFindings(part, d, dec, opts.Passes)
+			var explained map[string]*policies.Explanation
+			if opts.Explain {
+				explained = explain(ctx, e, in, dec)
+			}
+			addFindings(part, d, dec, opts.Passes, explained)
 			if opts.Fix && len(dec.Patch) > 0 {
 				if err := d.ApplyPatch(dec.Patch); err != nil {
 					doc := d.Index
@@ -200,7 +208,24 @@ func stringMap(v any) map[string]string {
 	return out
 }
 
-func addFindings(rep *report.Report, d *manifest.Document, dec *policies.Decision, passes bool) {
+// explain traces every rule that reported on the object; a failure to explain
+// is shown in place of the trace rather than failing the run.
+func explain(ctx context.Context, e *policies.Engine, in *policies.Input, dec *policies.Decision) map[string]*policies.Explanation {
+	out := map[string]*policies.Explanation{}
+	for _, f := range dec.Findings {
+		if _, done := out[f.RuleID]; done {
+			continue
+		}
+		x, err := e.Explain(ctx, in, f.RuleID)
+		if err != nil {
+			x = &policies.Explanation{RuleID: f.RuleID, Trace: []string{"explain failed: " + err.Error()}}
+		}
+		out[f.RuleID] = x
+	}
+	return out
+}
+
+func addFindings(rep *report.Report, d *manifest.Document, dec *policies.Decision, passes bool, explained map[string]*policies.Explanation) {
 	var itemp *int
 	if d.Item >= 0 {
 		it := d.Item
@@ -220,6 +245,7 @@ func addFindings(rep *report.Report, d *manifest.Document, dec *policies.Decisio
 			Kind: d.Kind(), APIVersion: d.APIVersion(), Namespace: ns, Name: d.Name(),
 			Path: f.Path, Message: f.Message, Fix: f.Fix, Patch: patch,
 			Exemption: f.Exemption, DryRun: f.DryRun, Note: f.Note,
+			Explain: explained[f.RuleID],
 		})
 	}
 	if !passes {

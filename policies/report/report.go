@@ -32,6 +32,8 @@ type Finding struct {
 	DryRun bool `json:"dryRun,omitempty"`
 	// Note explains an exemption annotation that was not honoured.
 	Note string `json:"note,omitempty"`
+	// Explain is the rule's evaluation trace and print() output (check --explain).
+	Explain *policies.Explanation `json:"explain,omitempty"`
 }
 
 // Error is an input that could not be checked. Doc is null for errors about a

@@ -59,6 +59,15 @@ func WriteText(w io.Writer, r *Report, opts TextOptions) error {
 		if f.Note != "" {
 			p.printf("           %s %s\n", p.paint(dim, "note:"), f.Note)
 		}
+		if x := f.Explain; x != nil {
+			for _, line := range x.Prints {
+				p.printf("           %s %s\n", p.paint(dim, "print:"), line)
+			}
+			p.printf("           %s\n", p.paint(dim, "evaluated:"))
+			for _, line := range x.Trace {
+				p.printf("             %s\n", line)
+			}
+		}
 	}
 	if len(r.Errors) > 0 {
 		if len(r.Findings) > 0 {
