@@ -22,6 +22,48 @@
 #   default_action: mutate
 #   referential: true
 #   inventory: [IngressClass, IngressClassParams, Service]
+#   why: |
+#     An ALB with instance targets sends each request to a NodePort on any node, where
+#     kube-proxy forwards it again, frequently into another Availability Zone: one more
+#     hop of latency per request and cross-AZ data transfer billed at about $0.01/GB in
+#     each direction. IP targets route requests straight to the Pods, let backends stay
+#     ClusterIP Services, and are required for Fargate Pods and sticky sessions.
+#   examples:
+#     bad: |
+#       apiVersion: networking.k8s.io/v1
+#       kind: IngressClass
+#       metadata: {name: alb}
+#       spec: {controller: ingress.k8s.aws/alb}
+#       ---
+#       apiVersion: networking.k8s.io/v1
+#       kind: Ingress
+#       metadata: {name: genai, namespace: genai}
+#       spec:
+#         ingressClassName: alb
+#         rules:
+#         - http:
+#             paths:
+#             - {path: /chat, pathType: Prefix, backend: {service: {name: chatbot-ui, port: {number: 80}}}}
+#     good: |
+#       apiVersion: networking.k8s.io/v1
+#       kind: IngressClass
+#       metadata: {name: alb}
+#       spec: {controller: ingress.k8s.aws/alb}
+#       ---
+#       apiVersion: networking.k8s.io/v1
+#       kind: Ingress
+#       metadata:
+#         name: genai
+#         namespace: genai
+#         annotations:
+#           alb.ingress.kubernetes.io/target-type: ip
+#           alb.ingress.kubernetes.io/healthcheck-path: /healthz
+#       spec:
+#         ingressClassName: alb
+#         rules:
+#         - http:
+#             paths:
+#             - {path: /chat, pathType: Prefix, backend: {service: {name: chatbot-ui, port: {number: 80}}}}
 #   params:
 #     lbcIngressControllers: [ingress.k8s.aws/alb]
 #     lbcDefaultTargetType: instance

@@ -19,6 +19,39 @@
 #   severity: high
 #   kinds: [Service]
 #   default_action: mutate
+#   why: |
+#     With instance targets every request enters a node through a NodePort and
+#     kube-proxy forwards it again, often to a Pod in another Availability Zone: an
+#     extra hop on every inference call and cross-AZ data transfer billed at about
+#     $0.01/GB in each direction. IP targets register the Pods themselves, so the NLB
+#     delivers straight to a Pod in its own zone, and Fargate Pods can only be reached
+#     this way.
+#   examples:
+#     bad: |
+#       apiVersion: v1
+#       kind: Service
+#       metadata:
+#         name: my-llama-svc
+#         namespace: genai
+#         annotations:
+#           service.beta.kubernetes.io/aws-load-balancer-type: "external"
+#       spec:
+#         type: LoadBalancer
+#         selector: {app.kubernetes.io/name: my-llama-finetuned}
+#         ports: [{port: 80, targetPort: 8080, protocol: TCP}]
+#     good: |
+#       apiVersion: v1
+#       kind: Service
+#       metadata:
+#         name: my-llama-svc
+#         namespace: genai
+#         annotations:
+#           service.beta.kubernetes.io/aws-load-balancer-type: "external"
+#           service.beta.kubernetes.io/aws-load-balancer-nlb-target-type: ip
+#       spec:
+#         type: LoadBalancer
+#         selector: {app.kubernetes.io/name: my-llama-finetuned}
+#         ports: [{port: 80, targetPort: 8080, protocol: TCP}]
 #   params:
 #     lbcLoadBalancerClasses: [service.k8s.aws/nlb]
 #     lbcServiceMutatorWebhook: true
