@@ -1,0 +1,209 @@
+package kgate.rules.cost.cost_allocation_labels_test
+
+import data.kgate.lib.testing
+import data.kgate.rules.cost.cost_allocation_labels as rule
+
+cost_labels := {"team": "search-ai", "project": "chatbot", "environment": "prod"}
+
+namespace(labels) := {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "genai", "labels": labels}}
+
+deployment(meta_labels, template_labels) := {
+	"apiVersion": "apps/v1",
+	"kind": "Deployment",
+	"metadata": {"name": "rag-app", "namespace": "genai", "labels": meta_labels},
+	"spec": {
+		"selector": {"matchLabels": {"app": "rag"}},
+		"template": {
+			"metadata": {"labels": object.union({"app": "rag"}, template_labels)},
+			"spec": {"containers": [{"name": "rag", "image": "rag:1.0.0"}]},
+		},
+	},
+}
+
+pod(labels) := {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "debug", "namespace": "genai", "labels": labels}, "spec": {"containers": [{"name": "sh", "image": "busybox:1.36"}]}}
+
+inv(labels) := {"cluster": {"Namespace": {"genai": namespace(labels)}}}
+
+violations(obj) := [v | some v in rule.violation with input as testing.review(obj) with data.inventory as {}]
+
+# The catalog's bad example.
+test_namespace_without_cost_labels_is_denied if {
+	vs := violations(namespace({"kgate.dev/genai": "true"}))
+	count(vs) == 3
+	every v in vs {
+		v.action == "deny"
+		v.path == "/metadata/labels"
+		contains(v.msg, `Namespace "genai" has cost label`)
+	}
+	{v.fix | some v in vs} == {"set metadata.labels.team (required: team, project, environment)", "set metadata.labels.project (required: team, project, environment)", "set metadata.labels.environment (required: team, project, environment)"}
+}
+
+# The catalog's good example.
+test_labelled_namespace_passes if {
+	ns := namespace(object.union({"kgate.dev/genai": "true"}, cost_labels))
+	rule.applies with input as testing.review(ns) with data.inventory as {}
+	count(violations(ns)) == 0
+}
+
+test_namespace_without_labels_map if {
+	ns := {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "genai"}}
+	vs := violations(ns)
+	count(vs) == 3
+	every v in vs {
+		v.path == "/metadata"
+	}
+}
+
+# Edge: label values must be usable label values (not empty, at most 63 characters).
+test_invalid_values_are_reported if {
+	long := concat("", [x | some _ in numbers.range(1, 64); x := "a"])
+	[v] := violations(namespace(object.union(cost_labels, {"team": ""})))
+	v.path == "/metadata/labels/team"
+	contains(v.msg, "team empty")
+	[w] := violations(namespace(object.union(cost_labels, {"project": long})))
+	contains(w.msg, "not a valid label value")
+	[x] := violations(namespace(object.union(cost_labels, {"environment": "-prod"})))
+	x.path == "/metadata/labels/environment"
+}
+
+test_required_labels_param if {
+	ns := namespace(cost_labels)
+	[v] := [v | some v in rule.violation with input as testing.review_with(ns, {"requiredCostLabels": ["team", "cost-center"]}) with data.inventory as {}]
+	contains(v.msg, "cost label cost-center missing")
+}
+
+test_exempt_namespaces_not_in_scope if {
+	ns := {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kube-system"}}
+	not rule.applies with input as testing.review(ns) with data.inventory as {}
+	count(violations(ns)) == 0
+}
+
+# UPDATE of an existing Namespace is warned, unless it removes a cost label.
+test_namespace_update if {
+	old := namespace({"team": "search-ai"})
+	warned := [v | some v in rule.violation with input as testing.review_update(old, old) with data.inventory as {}]
+	count(warned) == 2
+	every v in warned {
+		v.action == "warn"
+	}
+	new := namespace({"project": "chatbot"})
+	vs := [v | some v in rule.violation with input as testing.review_update(new, old) with data.inventory as {}]
+	{[v.action, v.path] | some v in vs} == {["deny", "/metadata/labels"], ["warn", "/metadata/labels"]}
+	[d] := [d | some d in vs; d.action == "deny"]
+	contains(d.msg, "cost label team missing")
+}
+
+# --- workloads ---
+
+test_workload_without_labels_is_warned if {
+	vs := violations(deployment({}, {}))
+	count(vs) == 3
+	every v in vs {
+		v.action == "warn"
+		v.path == "/spec/template/metadata/labels"
+		contains(v.msg, `Deployment "rag-app" has cost label`)
+	}
+}
+
+test_labelled_workload_passes if {
+	d := deployment({}, cost_labels)
+	rule.applies with input as testing.review(d) with data.inventory as {}
+	count(violations(d)) == 0
+}
+
+# Labels on the Deployment itself do not reach its pods.
+test_workload_metadata_labels_do_not_count if {
+	vs := violations(deployment(cost_labels, {}))
+	count(vs) == 3
+}
+
+# Namespace labels cover workloads (OpenCost applies them to pods without the label).
+test_namespace_labels_cover_workloads if {
+	d := deployment({}, {"team": "search-ai"})
+	count(rule.violation) == 0 with input as testing.review(d) with data.inventory as inv(cost_labels)
+	[v] := [v | some v in rule.violation with input as testing.review(d) with data.inventory as inv({"team": "search-ai", "project": "chatbot"})]
+	contains(v.msg, "cost label environment missing")
+
+	# an empty pod label overrides the namespace's
+	e := deployment({}, {"team": ""})
+	[w] := [w | some w in rule.violation with input as testing.review(e) with data.inventory as inv(cost_labels)]
+	w.path == "/spec/template/metadata/labels/team"
+}
+
+test_bare_pod_is_warned if {
+	vs := violations(pod({"team": "search-ai", "project": "chatbot"}))
+	[v] := vs
+	v.action == "warn"
+	v.path == "/metadata/labels"
+	contains(v.msg, `Pod "debug" has cost label environment missing`)
+}
+
+# Edge: operators (Ray, Kubeflow) may not copy template labels; Pods created by a
+# controller are left to their workload and to namespace-level aggregation.
+test_controller_pods_not_in_scope if {
+	owned := json.patch(pod({"ray.io/cluster": "rc"}), [{"op": "add", "path": "/metadata/ownerReferences", "value": [{"apiVersion": "ray.io/v1", "kind": "RayCluster", "name": "rc", "uid": "1", "controller": true}]}])
+	not rule.applies with input as testing.review(owned) with data.inventory as {}
+	count(violations(owned)) == 0
+}
+
+test_operator_templates_are_checked if {
+	rc := {
+		"apiVersion": "ray.io/v1",
+		"kind": "RayCluster",
+		"metadata": {"name": "rc", "namespace": "genai"},
+		"spec": {
+			"headGroupSpec": {"template": {"metadata": {"labels": cost_labels}, "spec": {"containers": [{"name": "head", "image": "ray:2.9"}]}}},
+			"workerGroupSpecs": [{"groupName": "gpu", "replicas": 2, "template": {"spec": {"containers": [{"name": "worker", "image": "ray:2.9"}]}}}],
+		},
+	}
+	vs := violations(rc)
+	count(vs) == 3
+	every v in vs {
+		v.path == "/spec/workerGroupSpecs/0/template"
+		contains(v.msg, `RayCluster "rc", template "gpu"`)
+	}
+	count(rule.violation) == 0 with input as testing.review(rc) with data.inventory as inv(cost_labels)
+}
+
+test_exempt_namespace_workloads_not_in_scope if {
+	d := json.patch(deployment({}, {}), [{"op": "replace", "path": "/metadata/namespace", "value": "kube-system"}])
+	not rule.applies with input as testing.review(d) with data.inventory as {}
+}
+
+# --- optional propagation ---
+
+propagate := {"propagateNamespaceLabelsToPods": true}
+
+test_namespace_labels_are_copied_onto_new_pods if {
+	p := pod({"app": "rag", "team": "other"})
+	vs := [v | some v in rule.violation with input as testing.review_with(p, propagate) with data.inventory as inv(cost_labels)]
+	{[v.action, v.path] | some v in vs} == {["mutate", "/metadata/labels"]}
+	count(vs) == 2
+	rule.patch == {
+		{"op": "add", "path": "/metadata/labels/project", "value": "chatbot"},
+		{"op": "add", "path": "/metadata/labels/environment", "value": "prod"},
+	} with input as testing.review_with(p, propagate)
+		with data.inventory as inv(cost_labels)
+}
+
+test_propagation_is_idempotent if {
+	owned := json.patch(pod({}), [
+		{"op": "remove", "path": "/metadata/labels"},
+		{"op": "add", "path": "/metadata/ownerReferences", "value": [{"apiVersion": "batch/v1", "kind": "Job", "name": "j", "uid": "1", "controller": true}]},
+	])
+	every p in [pod({}), owned] {
+		ops := [op | some op in rule.patch with input as testing.review_with(p, propagate) with data.inventory as inv(cost_labels)]
+		count(ops) == 3
+		patched := testing.apply(p, ops)
+		count(rule.violation) == 0 with input as testing.review_with(patched, propagate) with data.inventory as inv(cost_labels)
+		count(rule.patch) == 0 with input as testing.review_with(patched, propagate) with data.inventory as inv(cost_labels)
+	}
+}
+
+# No propagation on UPDATE (bare Pods are warned instead), nor without the parameter.
+test_no_propagation_on_update_or_by_default if {
+	p := pod({})
+	count(rule.patch) == 0 with input as testing.review(p) with data.inventory as inv(cost_labels)
+	update := object.union(testing.review_update(p, p), {"params": object.union(data.kgate.defaults, propagate)})
+	count(rule.patch) == 0 with input as update with data.inventory as inv(cost_labels)
+}
