@@ -155,7 +155,7 @@ reason contains [tp, profile_ref(p)] if {
 fargate_templates[tp] := concat("; ", sort({r | some [t, r] in reason; t == tp})) if some [tp, _] in reason
 
 template_violation(tp, path, what, fix) := {
-	"msg": sprintf("%s %s, which Fargate does not support (its pods run on Fargate: %s)", [pods.template_ref(tp), what, fargate_templates[tp]]),
+	"msg": sprintf("%s %s (its pods run on Fargate: %s)", [pods.template_ref(tp), what, fargate_templates[tp]]),
 	"path": path,
 	"fix": fix,
 	"action": pods.enforce("deny"),
@@ -175,8 +175,8 @@ violation contains v if {
 	v := template_violation(
 		c.template,
 		concat("", [p, "/resources/", pods.list_of(p, r), "/", lib.escape(r)]),
-		sprintf("asks for %v %s in container %q", [q, r, c.name]),
-		sprintf("%s; Fargate has no GPUs, Inferentia/Trainium accelerators or EFA", [ec2_fix]),
+		sprintf("asks for %v %s in container %q, but Fargate has no GPUs, accelerators or EFA", [q, r, c.name]),
+		ec2_fix,
 	)
 }
 
@@ -190,7 +190,7 @@ violation contains v if {
 	v := template_violation(
 		tp,
 		sprintf("%s/volumes/%d", [tp, i]),
-		sprintf("mounts volume %q, %s", [vol.name, what]),
+		sprintf("mounts volume %q (%s), but Fargate cannot mount EBS volumes", [vol.name, what]),
 		"use Amazon EFS (static provisioning) or S3 for shared data on Fargate, or run the pod on EC2 nodes",
 	)
 }
@@ -204,7 +204,7 @@ violation contains v if {
 	v := template_violation(
 		tp,
 		sprintf("/spec/volumeClaimTemplates/%d", [i]),
-		sprintf("claims volume %q from volumeClaimTemplates, %s", [object.get(vct, ["metadata", "name"], ""), what]),
+		sprintf("claims volume %q from volumeClaimTemplates (%s), but Fargate cannot mount EBS volumes", [object.get(vct, ["metadata", "name"], ""), what]),
 		"use Amazon EFS (static provisioning) for Fargate pods, or run the StatefulSet on EC2 nodes",
 	)
 }
@@ -261,11 +261,22 @@ violation contains v if {
 	total > max_ephemeral
 	v := template_violation(
 		tp,
-		pods.resource_path(tp, "ephemeral-storage"),
-		sprintf("requests %vGi of ephemeral storage per pod, more than the %s a Fargate pod can have", [gib(total), lib.params.fargateMaxEphemeralStorage]),
+		ephemeral_path(tp),
+		sprintf("requests %vGi of ephemeral storage per pod, but a Fargate pod has at most %s", [gib(total), lib.params.fargateMaxEphemeralStorage]),
 		sprintf("keep the pod's ephemeral-storage requests at or below %s (Fargate also provisions and bills extra storage on top of a request) or mount EFS/S3 for bulk data", [lib.params.fargateMaxEphemeralStorage]),
 	)
 }
+
+# ephemeral_path points at the request (else limit) of the only container that names
+# ephemeral storage, or at the template's containers when several do.
+ephemeral_path(tp) := concat("", [p, "/resources/", list, "/ephemeral-storage"]) if {
+	[p] := [p | some p in pods.template_containers[tp]; "ephemeral-storage" in object.keys(pods.quantities[p])]
+	list := request_or_limit(p)
+} else := concat("", [tp, "/containers"])
+
+request_or_limit(p) := "requests" if "ephemeral-storage" in object.keys(lib.containers[p].requests)
+
+else := "limits"
 
 # pod_ephemeral is the ephemeral storage one pod of template tp requests: its running
 # containers and sidecars added up, or its largest init container when that is more.
@@ -298,7 +309,7 @@ violation contains v if {
 	applies
 	lib.kind == "DaemonSet"
 	some tp, _ in fargate_templates
-	v := template_violation(tp, "/spec/template", "is a DaemonSet", "run daemons as sidecar containers of the Fargate pods, or keep the DaemonSet's pods off the Fargate profile")
+	v := template_violation(tp, "/spec/template", "is a DaemonSet, but Fargate runs no DaemonSets", "run daemons as sidecar containers of the Fargate pods, or keep the DaemonSet's pods off the Fargate profile")
 }
 
 violation contains v if {
@@ -306,14 +317,14 @@ violation contains v if {
 	some p, c in lib.containers
 	fargate_templates[c.template]
 	c.container.securityContext.privileged == true
-	v := template_violation(c.template, concat("", [p, "/securityContext/privileged"]), sprintf("runs container %q privileged", [c.name]), "drop privileged, or run the pod on EC2 nodes")
+	v := template_violation(c.template, concat("", [p, "/securityContext/privileged"]), sprintf("runs container %q privileged, but Fargate runs no privileged containers", [c.name]), "drop privileged, or run the pod on EC2 nodes")
 }
 
 violation contains v if {
 	applies
 	some tp, _ in fargate_templates
 	lib.pod_templates[tp].spec.hostNetwork == true
-	v := template_violation(tp, concat("", [tp, "/hostNetwork"]), "uses hostNetwork", "remove hostNetwork; reach the pod through a Service")
+	v := template_violation(tp, concat("", [tp, "/hostNetwork"]), "uses hostNetwork, which Fargate pods cannot", "remove hostNetwork; reach the pod through a Service")
 }
 
 violation contains v if {
@@ -322,7 +333,7 @@ violation contains v if {
 	fargate_templates[c.template]
 	some j, port in lib.get(c.container, "ports", [])
 	lib.get(port, "hostPort", 0) != 0
-	v := template_violation(c.template, sprintf("%s/ports/%d/hostPort", [p, j]), sprintf("maps hostPort %v in container %q", [port.hostPort, c.name]), "remove hostPort; expose the port through a Service")
+	v := template_violation(c.template, sprintf("%s/ports/%d/hostPort", [p, j]), sprintf("maps hostPort %v in container %q, which Fargate pods cannot", [port.hostPort, c.name]), "remove hostPort; expose the port through a Service")
 }
 
 # --- Services ---

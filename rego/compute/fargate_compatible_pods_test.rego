@@ -193,7 +193,7 @@ test_statefulset_volume_claim_templates if {
 test_ephemeral_storage_over_175gi_is_denied if {
 	[v] := violations(fargate({"containers": [container({"requests": {"cpu": "1", "memory": "2Gi", "ephemeral-storage": "200Gi"}})]}))
 	v.path == "/spec/template/spec/containers/0/resources/requests/ephemeral-storage"
-	contains(v.msg, "requests 200Gi of ephemeral storage per pod, more than the 175Gi")
+	contains(v.msg, "requests 200Gi of ephemeral storage per pod, but a Fargate pod has at most 175Gi")
 
 	# summed over the containers
 	two := fargate({"containers": [

@@ -101,14 +101,42 @@ removed contains k if {
 	valid(old_labels[k])
 }
 
+# describe lists the keys with what is wrong with them, e.g. "team (missing)".
+describe(problems, keys) := concat(", ", [sprintf("%s (%s)", [k, problems[k]]) | some k in keys])
+
+# One finding per action: on UPDATE the keys the update removes are denied, the
+# others warned.
+namespace_groups[action] := keys if {
+	some action in {"deny", "warn"}
+	keys := [k | some k in required; namespace_problems[k]; namespace_action(k) == action]
+	count(keys) > 0
+}
+
 violation contains v if {
-	some k, p in namespace_problems
+	some action, keys in namespace_groups
 	v := {
-		"msg": sprintf("Namespace %q has cost label %s %s: Kubecost cannot attribute the cost of its workloads", [ns_name, k, p]),
-		"path": label_path(k),
-		"fix": sprintf("set metadata.labels.%s (required: %s)", [k, concat(", ", required)]),
-		"action": namespace_action(k),
+		"msg": namespace_msg(action, describe(namespace_problems, keys)),
+		"path": labels_path(keys),
+		"fix": sprintf("set metadata.labels %s on Namespace %s (required: %s)", [concat(", ", keys), ns_name, concat(", ", required)]),
+		"action": action,
 	}
+}
+
+namespace_msg(action, what) := sprintf("this update removes cost allocation labels of Namespace %q: %s; Kubecost would no longer attribute the cost of its workloads", [ns_name, what]) if {
+	action == "deny"
+	lib.updating
+} else := sprintf("Namespace %q lacks usable cost allocation labels: %s; Kubecost cannot attribute the cost of its workloads", [ns_name, what])
+
+labels_path([k]) := label_path(k)
+
+labels_path(keys) := "/metadata/labels" if {
+	count(keys) > 1
+	count(lib.labels) > 0
+}
+
+labels_path(keys) := "/metadata" if {
+	count(keys) > 1
+	count(lib.labels) == 0
 }
 
 namespace_action(_) := "deny" if lib.creating
@@ -146,16 +174,37 @@ template_problems[[tp, k]] := p if {
 # overrides it.
 namespace_covers("missing", k) if valid(namespace_labels[k])
 
+template_groups[tp] := keys if {
+	some [tp, _], _ in template_problems
+	keys := [k | some k in required; template_problems[[tp, k]]]
+}
+
 violation contains v if {
-	some [tp, k], p in template_problems
-	not propagated[k]
+	some tp, keys in template_groups
+	problems := {k: p | some k in keys; p := template_problems[[tp, k]]}
 	v := {
-		"msg": sprintf("%s has cost label %s %s on its pods, and namespace %q does not provide it: Kubecost cannot attribute the pods' cost", [pods.template_ref(tp), k, p, lib.namespace]),
-		"path": template_label_path(tp, k),
-		"fix": sprintf("set %s on the pod template labels (or on Namespace %s, which covers all its workloads)", [k, lib.namespace]),
+		"msg": sprintf("%s lacks usable cost allocation labels%s: %s; namespace %q does not supply them, so Kubecost cannot attribute %s cost", [pods.template_ref(tp), on_pods(tp), describe(problems, keys), lib.namespace, whose(tp)]),
+		"path": template_labels_path(tp, keys),
+		"fix": sprintf("set %s in %s, or on Namespace %s to cover all its workloads", [concat(", ", keys), where(tp), lib.namespace]),
 		"action": "warn",
 	}
 }
+
+on_pods("/spec") := ""
+
+on_pods(tp) := " on its pods" if tp != "/spec"
+
+whose("/spec") := "its"
+
+whose(tp) := "their" if tp != "/spec"
+
+where("/spec") := "metadata.labels"
+
+where(tp) := sprintf("the pod template labels (%s/metadata/labels)", [trim_suffix(tp, "/spec")]) if tp != "/spec"
+
+template_labels_path(tp, [k]) := template_label_path(tp, k)
+
+template_labels_path(tp, keys) := template_label_path(tp, "") if count(keys) > 1
 
 template_label_path(tp, k) := label_path(k) if {
 	tp == "/spec"
