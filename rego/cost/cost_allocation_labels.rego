@@ -64,7 +64,7 @@ valid(value) if {
 
 # problem describes what is wrong with key k in labels; undefined when it is fine.
 problem(labels, k) := "missing" if {
-	not k in object.keys(labels)
+	object.get(labels, k, null) == null
 } else := "empty" if {
 	labels[k] == ""
 } else := sprintf("%q, not a valid label value", [labels[k]]) if {
@@ -159,29 +159,23 @@ workload_scope if {
 
 namespace_labels := object.get(data.inventory, ["cluster", "Namespace", lib.namespace, "metadata", "labels"], {})
 
-# template_problems maps [template, key] to what is wrong with a cost label that
-# neither the pod template nor the namespace provides.
-template_problems[[tp, k]] := p if {
+# template_problems maps the pod templates to the cost labels that neither the
+# template nor the namespace provides, with what is wrong with them.
+template_problems[tp] := problems if {
 	workload_scope
 	some tp, t in lib.pod_templates
 	labels := object.get(t.meta, "labels", {})
-	some k in required
-	p := problem(labels, k)
-	not namespace_covers(p, k)
+	problems := {k: p | some k in required; p := problem(labels, k); not namespace_covers(p, k)}
+	count(problems) > 0
 }
 
 # A valid namespace label covers a key the pod lacks; a pod's own (empty) value
 # overrides it.
 namespace_covers("missing", k) if valid(namespace_labels[k])
 
-template_groups[tp] := keys if {
-	some [tp, _], _ in template_problems
-	keys := [k | some k in required; template_problems[[tp, k]]]
-}
-
 violation contains v if {
-	some tp, keys in template_groups
-	problems := {k: p | some k in keys; p := template_problems[[tp, k]]}
+	some tp, problems in template_problems
+	keys := [k | some k in required; problems[k]]
 	v := {
 		"msg": sprintf("%s lacks usable cost allocation labels%s: %s; namespace %q does not supply them, so Kubecost cannot attribute %s cost", [pods.template_ref(tp), on_pods(tp), describe(problems, keys), lib.namespace, whose(tp)]),
 		"path": template_labels_path(tp, keys),
