@@ -382,11 +382,17 @@ violation contains v if {
 	network.service_target_type != "ip"
 	v := {
 		"msg": sprintf("Service %q sends NLB traffic to pods that run on Fargate (%s) with target type %s: Fargate pods can only be IP targets, so the load balancer gets no healthy target", [svc_name, selects_fargate(svc_selector), network.service_target_type]),
-		"path": nlb_annotation_path,
+		"path": svc_path,
 		"fix": sprintf("set annotation %s: ip%s", [network.nlb_target_type_key, service_fix_note]),
 		"action": service_action,
 	}
 }
+
+svc_path := nlb_annotation_path if {
+	lib.annotations[network.nlb_target_type_key]
+} else := "/metadata/annotations" if {
+	count(lib.annotations) > 0
+} else := "/metadata"
 
 service_fix_note := "" if new_lb
 

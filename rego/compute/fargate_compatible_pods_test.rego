@@ -255,6 +255,7 @@ test_new_service_gets_ip_targets if {
 	svc := service({}, {})
 	[v] := violations(svc)
 	v.action == "mutate"
+	v.path == "/metadata"
 	contains(v.msg, "with target type instance")
 	rule.patch == {{"op": "add", "path": "/metadata/annotations/service.beta.kubernetes.io~1aws-load-balancer-nlb-target-type", "value": "ip"}} with input as testing.review(svc)
 }
@@ -272,6 +273,7 @@ test_existing_service_with_instance_targets_is_denied if {
 	old := service({nlb_key: "instance"}, {"loadBalancerClass": "service.k8s.aws/nlb"})
 	[v] := [v | some v in rule.violation with input as testing.review_update(old, old)]
 	v.action == "deny"
+	v.path == "/metadata/annotations/service.beta.kubernetes.io~1aws-load-balancer-nlb-target-type"
 	contains(v.fix, "replaces the target group")
 	count(rule.patch) == 0 with input as testing.review_update(old, old)
 }

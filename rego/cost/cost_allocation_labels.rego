@@ -23,11 +23,11 @@
 #   referential: true
 #   inventory: [Namespace]
 #   why: |
-#     GPU clusters are shared by many teams, and a bill that says "EKS: $180,000" cannot be
-#     charged back or optimized by anyone. Kubecost allocates cost by namespace, workload and
-#     label; with team, project and environment labels on every namespace and pod, each
-#     team sees what its models, fine-tuning jobs and vector databases cost, and idle or
-#     oversized workloads have an owner.
+#     GPU clusters are shared by many teams, and one cluster-wide line on the AWS bill can
+#     be neither charged back nor optimized by anyone. Kubecost allocates cost by namespace,
+#     workload and label; with team, project and environment labels on every namespace and
+#     pod, each team sees what its models, fine-tuning jobs and vector databases cost, and
+#     idle or oversized workloads have an owner.
 #   examples:
 #     bad: |
 #       apiVersion: v1

@@ -195,3 +195,13 @@ test_no_propagation_on_update_or_by_default if {
 	update := object.union(testing.review_update(p, p), {"params": object.union(data.kgate.defaults, propagate)})
 	count(rule.patch) == 0 with input as update with data.inventory as inv(cost_labels)
 }
+
+# A Deployment's ReplicaSets copy its template labels: only the Deployment is reported.
+test_owned_replicasets_not_in_scope if {
+	rs := json.patch(deployment({}, {}), [
+		{"op": "replace", "path": "/kind", "value": "ReplicaSet"},
+		{"op": "add", "path": "/metadata/ownerReferences", "value": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "rag-app", "uid": "1", "controller": true}]},
+	])
+	not rule.applies with input as testing.review(rs) with data.inventory as {}
+	count(violations(rs)) == 0
+}
