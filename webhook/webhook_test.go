@@ -43,7 +43,7 @@ func request(op admissionv1.Operation, group, version, kind, ns, name, object, o
 	}}
 }
 
-const gp2Class = `{"apiVersion":"storage.k8s.io/v1","kind":"StorageClass","metadata":{"name":"ebs-gp2"},"provisioner":"ebs.csi.aws.com","parameters":{"type":"gp2","encrypted":"true"},"volumeBindingMode":"WaitForFirstConsumer"}`
+const gp2Class = `{"apiVersion":"storage.k8s.io/v1","kind":"StorageClass","metadata":{"name":"ebs-gp2"},"provisioner":"ebs.csi.aws.com","parameters":{"type":"gp2","encrypted":"true"},"volumeBindingMode":"WaitForFirstConsumer","allowVolumeExpansion":true}`
 
 const lbService = `{"apiVersion":"v1","kind":"Service","metadata":{"name":"llama","namespace":"genai","annotations":{"service.beta.kubernetes.io/aws-load-balancer-type":"external"}},"spec":{"type":"LoadBalancer","selector":{"app":"llama"},"ports":[{"port":80}],"trafficDistribution":"PreferSameZone"}}`
 

@@ -49,9 +49,22 @@ spec:
           requests: {nvidia.com/gpu: 8, memory: 32000Mi, cpu: "90"}
 `
 
+// genaiNamespace carries the cost allocation labels COST-001 requires of new
+// namespaces.
+const genaiNamespace = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: genai
+  labels: {team: ml-platform, project: chatbot, environment: test}
+`
+
 func TestWebhook(t *testing.T) {
 	c := startCluster(t)
-	if _, stderr, err := c.kubectl("", "create", "namespace", "genai"); err != nil {
+	_, stderr, err := c.kubectl("", "create", "namespace", "unlabelled")
+	if err == nil || !strings.Contains(stderr, "COST-001") {
+		t.Errorf("a namespace without cost allocation labels must be denied by COST-001, got err=%v\n%s", err, stderr)
+	}
+	if _, stderr, err := c.kubectl(genaiNamespace, "apply", "-f", "-"); err != nil {
 		t.Fatalf("create namespace: %v\n%s", err, stderr)
 	}
 
