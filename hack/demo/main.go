@@ -57,11 +57,6 @@ func run(bin, examples string, keep bool) error {
 		}
 	}()
 	fmt.Printf("kubeconfig: %s\n", c.Kubeconfig)
-	if out, stderr, err := c.Kubectl("", "create", "namespace", "genai"); err != nil {
-		return fmt.Errorf("create namespace genai: %v\n%s", err, stderr)
-	} else {
-		fmt.Print(out)
-	}
 
 	files, err := filepath.Glob(filepath.Join(examples, "*.yaml"))
 	if err != nil {
@@ -155,7 +150,9 @@ func changedFields(obj map[string]any) []string {
 	for _, p := range [][]string{
 		{"parameters", "type"}, {"parameters", "encrypted"}, {"volumeBindingMode"},
 		{"metadata", "annotations", "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"},
-		{"spec", "trafficDistribution"},
+		{"spec", "trafficDistribution"}, {"spec", "loadBalancerClass"}, {"allowVolumeExpansion"},
+		{"metadata", "labels", "goldilocks.fairwinds.com/enabled"},
+		{"metadata", "labels", "elbv2.k8s.aws/pod-readiness-gate-inject"},
 	} {
 		if v, ok := get(p...); ok {
 			out = append(out, fmt.Sprintf("%s: %v", strings.Join(p, "."), v))
