@@ -17,12 +17,13 @@ import (
 
 	"github.com/kgate-dev/kgate/policies"
 	"github.com/kgate-dev/kgate/webhook"
+	"github.com/kgate-dev/kgate/webhook/inventory"
 	"github.com/kgate-dev/kgate/webhook/reload"
 )
 
 // addReloader watches the policy directories, the configuration and the
 // parameters file, and swaps in a new engine when they change.
-func addReloader(mgr ctrl.Manager, f *serveFlags, engines *webhook.Swappable, log logr.Logger) error {
+func addReloader(mgr ctrl.Manager, f *serveFlags, engines *webhook.Swappable, inv *inventory.Cache, log logr.Logger) error {
 	paths := append([]string{}, f.engine.policyDirs...)
 	for _, file := range []string{f.engine.configFile, f.engine.paramsFile} {
 		if file != "" {
@@ -43,7 +44,13 @@ func addReloader(mgr ctrl.Manager, f *serveFlags, engines *webhook.Swappable, lo
 		Load: func(ctx context.Context) (*policies.Engine, error) {
 			c := &cobra.Command{}
 			c.SetContext(ctx)
-			return f.engine.build(c)
+			e, err := f.engine.build(c)
+			if err != nil {
+				return nil, err
+			}
+			// A reloaded engine starts with the cluster's current objects. Kinds a
+			// new rule adds to the inventory are watched after a restart.
+			return e, inv.ApplyTo(ctx, e)
 		},
 		OnFailure: func(err error) {
 			events.Eventf(about, nil, corev1.EventTypeWarning, "PolicyReloadFailed", "Reload",

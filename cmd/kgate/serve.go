@@ -26,6 +26,7 @@ import (
 
 	"github.com/kgate-dev/kgate/webhook"
 	"github.com/kgate-dev/kgate/webhook/certs"
+	"github.com/kgate-dev/kgate/webhook/inventory"
 )
 
 type serveFlags struct {
@@ -127,7 +128,11 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	if err != nil {
 		return fmt.Errorf("create manager: %w", err)
 	}
-	if err := addReloader(mgr, f, engines, logger); err != nil {
+	inv := &inventory.Cache{Config: cfg, Kinds: engine.InventoryKinds(), Engine: engines.Engine, Log: logger.WithName("inventory")}
+	if err := mgr.Add(inv); err != nil {
+		return err
+	}
+	if err := addReloader(mgr, f, engines, inv, logger); err != nil {
 		return err
 	}
 	ns := namespaceLookup(mgr.GetClient())
@@ -140,6 +145,10 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	// Ready once the policies are compiled (done above) and the webhook server
 	// serves with its certificate.
 	if err := mgr.AddReadyzCheck("webhook", server.StartedChecker()); err != nil {
+		return err
+	}
+	// Referential rules must not judge against an empty cluster.
+	if err := mgr.AddReadyzCheck("inventory", inv.Synced); err != nil {
 		return err
 	}
 	logger.Info("serving admission webhooks", "host", f.host, "port", f.port, "certDir", f.certDir)

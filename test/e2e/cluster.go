@@ -32,6 +32,9 @@ type Cluster struct {
 	Bin string
 	// Logs collects the output of kgate serve.
 	Logs *bytes.Buffer
+	// ServeArgs are extra arguments of kgate serve (e.g. --config, --policies),
+	// used from the next StartKgate on.
+	ServeArgs []string
 
 	env   *envtest.Environment
 	serve *exec.Cmd
@@ -88,6 +91,7 @@ func (c *Cluster) StartKgate() error {
 	c.Logs = &bytes.Buffer{}
 	c.serve = exec.Command(c.Bin, "serve", "--kubeconfig", c.Kubeconfig, "--host", o.LocalServingHost, "--port", fmt.Sprint(o.LocalServingPort),
 		"--cert-dir", o.LocalServingCertDir, "--health-addr", health, "--metrics-addr", "0")
+	c.serve.Args = append(c.serve.Args, c.ServeArgs...)
 	c.serve.Stdout, c.serve.Stderr = c.Logs, c.Logs
 	if err := c.serve.Start(); err != nil {
 		return fmt.Errorf("start kgate serve: %w", err)
