@@ -69,6 +69,8 @@ func TestCheckOutputs(t *testing.T) {
 		{"stdin.json", []string{"check", "-o", "json", "-"}, "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: s}\nprovisioner: kubernetes.io/aws-ebs\n", exitDeny},
 		{"fix.yaml", []string{"check", "--fix", "testdata/manifests/storage.yaml", "testdata/manifests/services.yaml"}, "", exitOK},
 		{"explain-efa-001.txt", []string{"explain", "efa-001"}, "", exitOK},
+		{"exempt.txt", []string{"check", "testdata/exempt.yaml"}, "", exitDeny},
+		{"exempt.json", []string{"check", "-o", "json", "testdata/exempt.yaml"}, "", exitDeny},
 		{"explain-unknown.txt", []string{"explain", "NOPE-1"}, "", exitUsage},
 	}
 	for _, tc := range tests {

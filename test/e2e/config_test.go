@@ -65,6 +65,20 @@ func TestConfiguredWebhook(t *testing.T) {
 	t.Run("kgate check and kubectl apply --dry-run=server report the same findings", func(t *testing.T) {
 		sameFindings(t, c, cfg, policiesDir)
 	})
+	t.Run("an exempted object is admitted and the exemption is logged with its reason", func(t *testing.T) {
+		exempted := strings.Replace(teamPod, "metadata: {name: probe, namespace: default}",
+			"metadata:\n  name: exempted\n  namespace: default\n  annotations: {kgate.dev/exempt: TEAM-001, kgate.dev/exempt-reason: \"batch import owned by the data team\"}", 1)
+		if _, stderr, err := c.kubectl(exempted, "create", "--dry-run=server", "-f", "-"); err != nil {
+			t.Fatalf("an exempted Pod must be admitted: %v\n%s", err, stderr)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for !exemptionLogged(c.Logs.String()) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no exemption log line with rule and reason:\n%s", c.Logs.String())
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 	t.Run("a changed policy is enforced without restart; a broken one keeps the last good set", func(t *testing.T) {
 		hotReload(t, c, policiesDir)
 	})
@@ -329,4 +343,16 @@ func writeFile(t *testing.T, path, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// exemptionLogged finds the webhook's log line for the exempted Pod: rule,
+// reason and the action it would have had.
+func exemptionLogged(logs string) bool {
+	for _, l := range strings.Split(logs, "\n") {
+		if strings.Contains(l, `"msg":"exempted"`) && strings.Contains(l, `"rule":"TEAM-001"`) &&
+			strings.Contains(l, `"reason":"batch import owned by the data team"`) && strings.Contains(l, `"wouldBe":"deny"`) {
+			return true
+		}
+	}
+	return false
 }
