@@ -48,6 +48,11 @@ func loadModules(srcs []source) (map[string]*ast.Module, error) {
 			if err != nil {
 				return err
 			}
+			// A ConfigMap volume keeps its files in ..<timestamp> directories
+			// behind symlinks; loading both would declare every package twice.
+			if d.IsDir() && p != "." && strings.HasPrefix(d.Name(), "..") {
+				return fs.SkipDir
+			}
 			if d.IsDir() || !strings.HasSuffix(p, ".rego") {
 				return nil
 			}

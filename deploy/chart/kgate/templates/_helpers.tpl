@@ -52,3 +52,15 @@ rules:
   resources: [pytorchjobs, mpijobs, rayclusters, rayjobs, rayservices, leaderworkersets, jobs]
   operations: [{{ .ops }}]
 {{- end -}}
+{{- /* The configuration file: config, with the legacy params merged into
+config.params (config's own values win). */ -}}
+{{- define "kgate.config" -}}
+{{- $cfg := deepCopy (.Values.config | default dict) -}}
+{{- if .Values.params -}}
+{{- $_ := set $cfg "params" (merge (deepCopy ($cfg.params | default dict)) .Values.params) -}}
+{{- end -}}
+{{- toYaml $cfg -}}
+{{- end -}}
+{{- define "kgate.configMapName" -}}
+{{- .Values.existingConfigMap | default "kgate-config" -}}
+{{- end -}}
