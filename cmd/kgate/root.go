@@ -35,6 +35,6 @@ an admission webhook.`,
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newCheckCommand(), newPoliciesCommand(), newExplainCommand(), newConfigCommand(), newTestCommand(), newNewCommand(), newServeCommand(), newCertsCommand())
+	root.AddCommand(newCheckCommand(), newPoliciesCommand(), newExplainCommand(), newConfigCommand(), newTestCommand(), newNewCommand(), newAuditCommand(), newServeCommand(), newCertsCommand())
 	return root
 }
