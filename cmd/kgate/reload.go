@@ -23,7 +23,7 @@ import (
 
 // addReloader watches the policy directories, the configuration and the
 // parameters file, and swaps in a new engine when they change.
-func addReloader(mgr ctrl.Manager, f *serveFlags, engines *webhook.Swappable, inv *inventory.Cache, log logr.Logger) error {
+func addReloader(mgr ctrl.Manager, f *serveFlags, engines *webhook.Swappable, inv *inventory.Cache, auditNow chan<- struct{}, log logr.Logger) error {
 	paths := append([]string{}, f.engine.policyDirs...)
 	for _, file := range []string{f.engine.configFile, f.engine.paramsFile} {
 		if file != "" {
@@ -51,6 +51,13 @@ func addReloader(mgr ctrl.Manager, f *serveFlags, engines *webhook.Swappable, in
 			// A reloaded engine starts with the cluster's current objects. Kinds a
 			// new rule adds to the inventory are watched after a restart.
 			return e, inv.ApplyTo(ctx, e)
+		},
+		// A new configuration changes verdicts: audit again at once.
+		OnReload: func(*policies.Engine) {
+			select {
+			case auditNow <- struct{}{}:
+			default:
+			}
 		},
 		OnFailure: func(err error) {
 			events.Eventf(about, nil, corev1.EventTypeWarning, "PolicyReloadFailed", "Reload",

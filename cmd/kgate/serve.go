@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	openreports "github.com/openreports/reports-api/apis/openreports.io/v1alpha1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -24,6 +27,7 @@ import (
 	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/kgate-dev/kgate/policies/audit"
 	"github.com/kgate-dev/kgate/webhook"
 	"github.com/kgate-dev/kgate/webhook/certs"
 	"github.com/kgate-dev/kgate/webhook/inventory"
@@ -35,6 +39,9 @@ type serveFlags struct {
 	healthAddr, metricsAddr string
 	engine                  engineFlags
 	reloadInterval          time.Duration
+	auditInterval           time.Duration
+	auditMaxResults         int
+	leaderElect             bool
 	development             bool
 	// Self-signed certificates, for clusters without cert-manager.
 	selfSigned    bool
@@ -78,6 +85,9 @@ a Kubernetes Event, and the last good policies stay in force.`,
 	fl.BoolVar(&f.development, "development", false, "human-readable console logs instead of JSON")
 	fl.BoolVar(&f.selfSigned, "self-signed", false, "create (and renew) a CA and serving certificate in --cert-dir and write the CA into the webhook configurations, for clusters without cert-manager")
 	fl.StringVar(&f.webhookConfig, "webhook-configuration", "kgate", "`NAME` of the mutating and validating webhook configurations --self-signed updates")
+	fl.DurationVar(&f.auditInterval, "audit-interval", 10*time.Minute, "audit the cluster this often (and after each configuration change) and write OpenReports Reports; 0 disables the in-cluster audit")
+	fl.IntVar(&f.auditMaxResults, "audit-max-results", 100, "most results kept in one Report (the summary counts all of them), so reports stay small however large the cluster is")
+	fl.BoolVar(&f.leaderElect, "leader-elect", false, "elect a leader among replicas (Lease in --namespace) so that one replica audits; every replica serves the webhooks")
 	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig `FILE` of the cluster (default: in-cluster, then $KUBECONFIG)")
 	fl.StringVar(&f.certOptions.Service, "service", "kgate", "webhook Service name, for the certificate's DNS names")
 	fl.StringVar(&f.certOptions.Namespace, "namespace", "kgate-system", "webhook Service namespace, for the certificate's DNS names")
@@ -119,11 +129,22 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 
 	// The manager runs the webhook server, the health probes and the metrics
 	// endpoint, and stops them in order on SIGTERM, draining requests in flight.
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return err
+	}
+	if err := openreports.AddToScheme(scheme); err != nil {
+		return err
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Logger:                 logger,
-		WebhookServer:          server,
-		HealthProbeBindAddress: f.healthAddr,
-		Metrics:                metricsserver.Options{BindAddress: f.metricsAddr},
+		Scheme:                  scheme,
+		Logger:                  logger,
+		WebhookServer:           server,
+		HealthProbeBindAddress:  f.healthAddr,
+		Metrics:                 metricsserver.Options{BindAddress: f.metricsAddr},
+		LeaderElection:          f.leaderElect,
+		LeaderElectionID:        "kgate-audit.kgate.dev",
+		LeaderElectionNamespace: f.certOptions.Namespace,
 	})
 	if err != nil {
 		return fmt.Errorf("create manager: %w", err)
@@ -132,8 +153,19 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	if err := mgr.Add(inv); err != nil {
 		return err
 	}
-	if err := addReloader(mgr, f, engines, inv, logger); err != nil {
+	auditNow := make(chan struct{}, 1)
+	if err := addReloader(mgr, f, engines, inv, auditNow, logger); err != nil {
 		return err
+	}
+	if f.auditInterval > 0 {
+		am, err := audit.NewMetrics(metrics.Registry)
+		if err != nil {
+			return err
+		}
+		if err := mgr.Add(&audit.Periodic{Config: cfg, Client: mgr.GetClient(), Engine: engines.Engine, Interval: f.auditInterval,
+			MaxResults: f.auditMaxResults, Log: logger.WithName("audit"), Metrics: am, Trigger: auditNow}); err != nil {
+			return err
+		}
 	}
 	ns := namespaceLookup(mgr.GetClient())
 	// GetWebhookServer also hands the server to the manager to start.

@@ -44,6 +44,10 @@ func Run(ctx context.Context, cfg *rest.Config, e *policies.Engine, opts Options
 	if opts.PageSize <= 0 {
 		opts.PageSize = 500
 	}
+	// An audit lists a few dozen kinds one after the other: client-go's default
+	// rate limit (5 requests/s) would make it wait, not the API server.
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = 50, 100
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", err)

@@ -51,9 +51,15 @@ func Start(bin, dir string) (*Cluster, error) {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		return nil, ErrNoAssets
 	}
+	reports, err := moduleDir("github.com/openreports/reports-api")
+	if err != nil {
+		return nil, err
+	}
 	c := &Cluster{Bin: bin, dir: dir, env: &envtest.Environment{
-		// Karpenter's own module ships the NodePool CRD the training-pool rules need.
-		CRDs: []*apiextensionsv1.CustomResourceDefinition{karpenter.CRDs[0]},
+		// Karpenter's own module ships the NodePool CRD the training-pool rules need;
+		// OpenReports' module the Report CRDs the in-cluster audit writes.
+		CRDs:              []*apiextensionsv1.CustomResourceDefinition{karpenter.CRDs[0]},
+		CRDDirectoryPaths: []string{filepath.Join(reports, "config", "crd")},
 		WebhookInstallOptions: envtest.WebhookInstallOptions{
 			LocalServingHost:   "127.0.0.1",
 			MutatingWebhooks:   []*admissionregistrationv1.MutatingWebhookConfiguration{mutatingConfig()},
@@ -224,4 +230,14 @@ func exemptNamespaces() *metav1.LabelSelector {
 		Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpNotIn,
 		Values: []string{"kube-system", "kube-node-lease", "kgate-system"},
 	}}}
+}
+
+// moduleDir finds a dependency's source directory in the module cache, for the
+// CRD manifests a module ships beside its Go types.
+func moduleDir(path string) (string, error) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", path).Output()
+	if err != nil {
+		return "", fmt.Errorf("locate module %s: %w", path, err)
+	}
+	return strings.TrimSpace(string(out)), nil
 }

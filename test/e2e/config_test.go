@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,7 +56,8 @@ func TestConfiguredWebhook(t *testing.T) {
 	if err := c.StopKgate(); err != nil {
 		t.Fatal(err)
 	}
-	c.ServeArgs = []string{"--config", cfg, "--policies", policiesDir, "--reload-interval", "300ms"}
+	c.ServeArgs = []string{"--config", cfg, "--policies", policiesDir, "--reload-interval", "300ms",
+		"--audit-interval", "2s", "--audit-max-results", "5"}
 	if err := c.StartKgate(); err != nil {
 		t.Fatal(err)
 	}
@@ -64,6 +66,9 @@ func TestConfiguredWebhook(t *testing.T) {
 	}
 	t.Run("kgate check and kubectl apply --dry-run=server report the same findings", func(t *testing.T) {
 		sameFindings(t, c, cfg, policiesDir)
+	})
+	t.Run("the in-cluster audit writes bounded OpenReports reports", func(t *testing.T) {
+		inClusterReports(t, c)
 	})
 	t.Run("kgate audit reports the stored objects with the same configuration", func(t *testing.T) {
 		auditCluster(t, c, cfg, policiesDir)
@@ -423,5 +428,66 @@ func auditCluster(t *testing.T, c *cluster, cfg, policiesDir string) {
 	text, _ := run()
 	if !strings.Contains(text, "by namespace:") || !strings.Contains(text, "by rule:") {
 		t.Errorf("text output lacks the summaries by namespace and rule:\n%s", text)
+	}
+}
+
+func inClusterReports(t *testing.T, c *cluster) {
+	// Workloads admitted with warnings (no default-deny policy, unpinned images)
+	// stay findings for the audit.
+	for i := 0; i < 4; i++ {
+		d := fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: audited-%d, namespace: default}
+spec:
+  selector: {matchLabels: {app: audited-%d}}
+  template:
+    metadata: {labels: {app: audited-%d}}
+    spec:
+      containers:
+      - name: app
+        image: 111122223333.dkr.ecr.us-west-2.amazonaws.com/app:latest
+        resources: {requests: {cpu: 100m, memory: 64Mi}, limits: {memory: 64Mi}}
+`, i, i, i)
+		if _, stderr, err := c.kubectl(d, "apply", "-f", "-"); err != nil {
+			t.Fatalf("apply: %v\n%s", err, stderr)
+		}
+	}
+	type summary struct{ Pass, Fail, Warn, Skip int }
+	var rep struct {
+		Summary       summary
+		Configuration struct{ Limits struct{ MaxResults int } }
+		Results       []struct {
+			Policy, Result, Severity string
+			Resources                []struct{ Kind, Name, Namespace string }
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, _, err := c.kubectl("", "get", "reports.openreports.io", "kgate", "-n", "default", "-o", "json")
+		if err == nil && json.Unmarshal([]byte(out), &rep) == nil && rep.Summary.Fail+rep.Summary.Warn+rep.Summary.Skip >= 8 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no Report kgate in namespace default with the workloads' findings (last: %+v)", rep.Summary)
+		}
+		time.Sleep(time.Second)
+	}
+	if len(rep.Results) != 5 || rep.Configuration.Limits.MaxResults != 5 {
+		t.Errorf("report holds %d results (limit %d), want the cap of 5 while the summary counts %+v", len(rep.Results), rep.Configuration.Limits.MaxResults, rep.Summary)
+	}
+	if rep.Summary.Pass == 0 {
+		t.Errorf("summary counts no passes: %+v", rep.Summary)
+	}
+	order := map[string]int{"fail": 0, "warn": 1, "skip": 2}
+	for i, r := range rep.Results {
+		if len(r.Resources) != 1 || r.Resources[0].Name == "" || r.Policy == "" {
+			t.Errorf("result without policy or subject: %+v", r)
+		}
+		if i > 0 && order[r.Result] < order[rep.Results[i-1].Result] {
+			t.Errorf("results not ordered failures first: %+v", rep.Results)
+		}
+	}
+	if _, stderr, err := c.kubectl("", "get", "clusterreports.openreports.io", "kgate"); err != nil {
+		t.Errorf("no ClusterReport kgate for cluster-scoped objects: %v\n%s", err, stderr)
 	}
 }

@@ -101,6 +101,10 @@ func (c *Cache) Start(ctx context.Context) error {
 	}
 }
 
+// NeedLeaderElection is false: every replica serves, so every replica keeps its
+// inventory.
+func (c *Cache) NeedLeaderElection() bool { return false }
+
 // Synced is a readiness check: ready once the first listing is loaded, so that
 // referential rules never judge against an empty cluster.
 func (c *Cache) Synced(_ *http.Request) error {

@@ -42,9 +42,14 @@ type Reloader struct {
 	// OnFailure, when set, reports a rejected reload (e.g. as a Kubernetes Event).
 	OnFailure func(err error)
 	Metrics   *Metrics
+	// OnReload, when set, is called after a new engine is in force.
+	OnReload func(*policies.Engine)
 
 	last string
 }
+
+// NeedLeaderElection is false: every replica serves, so every replica reloads.
+func (r *Reloader) NeedLeaderElection() bool { return false }
 
 // Metrics count reloads by result and expose whether the last attempt worked.
 type Metrics struct {
@@ -116,6 +121,9 @@ func (r *Reloader) Check(ctx context.Context) {
 		return
 	}
 	r.Target.Store(e)
+	if r.OnReload != nil {
+		r.OnReload(e)
+	}
 	r.Log.Info("policies reloaded", "rules", len(e.Rules()), "took", time.Since(start).String())
 	if r.Metrics != nil {
 		r.Metrics.reloads.WithLabelValues("success").Inc()
