@@ -39,9 +39,12 @@ docs:
 ## manifests: render deploy/kgate.yaml (cert-manager) and deploy/kgate-self-signed.yaml
 ## (no cert-manager) from the Helm chart; a test fails when they are stale.
 manifests:
-	@helm="$$(hack/helm.sh)" && \
-	"$$helm" template kgate deploy/chart/kgate --namespace kgate-system --set createNamespace=true > deploy/kgate.yaml && \
-	"$$helm" template kgate deploy/chart/kgate --namespace kgate-system --set createNamespace=true --set certificates.certManager=false > deploy/kgate-self-signed.yaml
+	@mkdir -p deploy/chart/kgate/crds && \
+	dir="$$($(GO) list -m -f '{{.Dir}}' github.com/openreports/reports-api)" && \
+	for f in "$$dir"/config/crd/openreports.io_*.yaml; do cp "$$f" deploy/chart/kgate/crds/ && chmod 644 deploy/chart/kgate/crds/$$(basename "$$f"); done && \
+	helm="$$(hack/helm.sh)" && \
+	"$$helm" template kgate deploy/chart/kgate --include-crds --namespace kgate-system --set createNamespace=true > deploy/kgate.yaml && \
+	"$$helm" template kgate deploy/chart/kgate --include-crds --namespace kgate-system --set createNamespace=true --set certificates.certManager=false > deploy/kgate-self-signed.yaml
 
 ## bench: the engine and CLI benchmarks recorded in docs/performance.md.
 bench:

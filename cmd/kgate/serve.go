@@ -144,7 +144,7 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 		Metrics:                 metricsserver.Options{BindAddress: f.metricsAddr},
 		LeaderElection:          f.leaderElect,
 		LeaderElectionID:        "kgate-audit.kgate.dev",
-		LeaderElectionNamespace: f.certOptions.Namespace,
+		LeaderElectionNamespace: leaderElectionNamespace(f),
 	})
 	if err != nil {
 		return fmt.Errorf("create manager: %w", err)
@@ -251,4 +251,13 @@ func selfSign(ctx context.Context, cfg *rest.Config, f *serveFlags, log logr.Log
 		}
 	}()
 	return nil
+}
+
+// leaderElectionNamespace is kgate's own namespace: the Pod's (downward API), else
+// --namespace.
+func leaderElectionNamespace(f *serveFlags) string {
+	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
+		return ns
+	}
+	return f.certOptions.Namespace
 }
