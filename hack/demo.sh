@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n\033[1m== %s\033[0m\n\n' "$*"; }
 
-step "kgate check examples/   (exit status 1 means at least one object would be rejected)"
-"$kgate" check examples/ || echo "(exit status $?)"
+step "kgate check examples/*.yaml   (exit status 1 means at least one object would be rejected)"
+"$kgate" check examples/*.yaml || echo "(exit status $?)"
 
 step "kgate check --fix examples/01-storageclass-gp2.yaml examples/02-llama-service.yaml"
 fixed=$(mktemp -d)

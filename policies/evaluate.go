@@ -129,8 +129,14 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input, opts ...EvalOption) (*
 		if !annRead {
 			objAnn, annRead = annotationsOf(in.Object), true
 		}
+		// A Namespace's own annotations are its object annotations, not those of
+		// an enclosing namespace.
+		exemptNS := in.NamespaceInfo
+		if in.Kind.Kind == "Namespace" {
+			exemptNS = nil
+		}
 		for j := range findings {
-			e.settle(&findings[j], r, configured, objAnn, in.NamespaceInfo)
+			e.settle(&findings[j], r, configured, objAnn, exemptNS)
 		}
 		if cfg.scope && !r.hasApplies {
 			d.InScope = append(d.InScope, r.ID)

@@ -40,6 +40,11 @@ func RunTests(ctx context.Context, opts TestOptions) (*TestRun, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Tests of a rule kgate would refuse to load prove nothing: check the
+	// METADATA contract as the engine does.
+	if _, err := rulesFromCompiler(lib.compiler); err != nil {
+		return nil, err
+	}
 	var cov *cover.Cover
 	if opts.Coverage {
 		cov = cover.New()

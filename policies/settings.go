@@ -86,7 +86,8 @@ func (o Override) matches(ns *Namespace) bool {
 	if slices.Contains(o.Namespaces, ns.Name) {
 		return true
 	}
-	return o.Selector != nil && !o.Selector.Empty() && o.Selector.Matches(labels.Set(ns.Labels))
+	// As in Kubernetes, an empty selector ({}) matches every namespace.
+	return o.Selector != nil && o.Selector.Matches(labels.Set(ns.Labels))
 }
 
 // enforce maps a finding's action through the configured action of its rule

@@ -70,6 +70,8 @@ func TestCheckOutputs(t *testing.T) {
 		{"fix.yaml", []string{"check", "--fix", "testdata/manifests/storage.yaml", "testdata/manifests/services.yaml"}, "", exitOK},
 		{"explain-efa-001.txt", []string{"explain", "efa-001"}, "", exitOK},
 		{"exempt.txt", []string{"check", "testdata/exempt.yaml"}, "", exitDeny},
+		{"exempt-github.txt", []string{"check", "-o", "github", "testdata/exempt.yaml"}, "", exitDeny},
+		{"passes.txt", []string{"check", "--passes", "testdata/manifests/storage.yaml"}, "", exitOK},
 		{"exempt.json", []string{"check", "-o", "json", "testdata/exempt.yaml"}, "", exitDeny},
 		{"explain-unknown.txt", []string{"explain", "NOPE-1"}, "", exitUsage},
 	}

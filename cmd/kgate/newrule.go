@@ -89,7 +89,7 @@ yours and keep the tests green with kgate test DIR.`,
 }
 
 var ruleTemplate = template.Must(template.New("rule").Parse(`# METADATA
-# title: Objects carry the {{"{{"}}requiredLabel{{"}}"}} label
+# title: Objects carry a required label
 # description: |
 #   Describe what the rule checks and what the user must change.
 # custom:

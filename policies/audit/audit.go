@@ -80,7 +80,7 @@ func Run(ctx context.Context, cfg *rest.Config, e *policies.Engine, opts Options
 		return nil, err
 	}
 
-	rep := &report.Report{Rules: e.Rules()}
+	rep := &report.Report{Rules: e.Rules(), Live: true}
 	l := &lister{dyn: dyn, pageSize: opts.PageSize}
 	// Pass 1: the inventory (whole cluster, whatever --namespace says: a rule
 	// about one namespace may read cluster-scoped objects).

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/kgate-dev/kgate/policies"
 )
@@ -97,6 +98,11 @@ func (c *Config) Resolve(e *policies.Engine) (map[string]any, *policies.Settings
 		s.Rules[id] = rs
 	}
 
+	if sel := c.Generate.DefaultDenyIngress.NamespaceSelector; sel != nil {
+		if _, err := metav1.LabelSelectorAsSelector(sel.k8s()); err != nil {
+			add("generate.defaultDenyIngress.namespaceSelector", "%v", err)
+		}
+	}
 	if a := c.Exemptions.Annotations; a != nil && !*a {
 		s.Exemptions.Disabled = true
 	}
@@ -152,3 +158,16 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 func keys(m map[string]any) []string { return sortedKeys(m) }
+
+// DefaultDenySelector returns the namespaces the generator covers; nil when
+// generation is off. An empty selector matches every namespace.
+func (c *Config) DefaultDenySelector() (labels.Selector, error) {
+	g := c.Generate.DefaultDenyIngress
+	if !g.Enabled {
+		return nil, nil
+	}
+	if g.NamespaceSelector == nil {
+		return labels.Everything(), nil
+	}
+	return metav1.LabelSelectorAsSelector(g.NamespaceSelector.k8s())
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -35,6 +36,8 @@ type Config struct {
 	Exemptions Exemptions `yaml:"exemptions"`
 	// Rules configures individual rules by ID.
 	Rules map[string]RuleConfig `yaml:"rules"`
+	// Generate configures objects kgate serve creates.
+	Generate Generate `yaml:"generate"`
 
 	file  string
 	lines lines
@@ -46,6 +49,22 @@ type Exemptions struct {
 	Annotations *bool `yaml:"annotations"`
 	// Rules, when set, lists the only rule IDs that may be exempted.
 	Rules []string `yaml:"rules"`
+}
+
+// Generate configures what kgate serve creates in the cluster.
+type Generate struct {
+	// DefaultDenyIngress creates the default-deny ingress NetworkPolicy of
+	// NETPOL-001 in every in-scope namespace.
+	DefaultDenyIngress DefaultDenyIngress `yaml:"defaultDenyIngress"`
+}
+
+// DefaultDenyIngress switches the NetworkPolicy generator on and scopes it.
+type DefaultDenyIngress struct {
+	// Enabled turns generation on (default off).
+	Enabled bool `yaml:"enabled"`
+	// NamespaceSelector selects the namespaces that get the policy; empty selects
+	// every namespace outside exemptNamespaces.
+	NamespaceSelector *LabelSelector `yaml:"namespaceSelector"`
 }
 
 // RuleConfig is the configuration of one rule.
@@ -97,7 +116,7 @@ func Parse(file string, b []byte) (*Config, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s: empty configuration: start with apiVersion: %s and kind: %s (kgate config default prints one)", file, APIVersion, Kind)
 		}
-		return nil, fmt.Errorf("%s: %w", file, yamlError(err))
+		return nil, yamlError(file, err)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
@@ -167,11 +186,27 @@ func join(prefix, key string) string {
 	return prefix + "." + key
 }
 
-// yamlError flattens the library's type errors, which already carry line numbers.
-func yamlError(err error) error {
+var (
+	unknownFieldRE = regexp.MustCompile(`^line (\d+): field (\S+) not found in type \S+$`)
+	lineRE         = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+)
+
+// yamlError rewrites the YAML library's messages as FILE:LINE: message, one per
+// line, without Go type names.
+func yamlError(file string, err error) error {
+	msgs := []string{err.Error()}
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
-		return errors.New(strings.Join(te.Errors, "; "))
+		msgs = te.Errors
 	}
-	return err
+	for i, m := range msgs {
+		if u := unknownFieldRE.FindStringSubmatch(m); u != nil {
+			msgs[i] = fmt.Sprintf("%s:%s: unknown field %q (kgate config default lists the fields)", file, u[1], u[2])
+		} else if l := lineRE.FindStringSubmatch(m); l != nil {
+			msgs[i] = fmt.Sprintf("%s:%s: %s", file, l[1], l[2])
+		} else {
+			msgs[i] = file + ": " + m
+		}
+	}
+	return errors.New(strings.Join(msgs, "\n"))
 }

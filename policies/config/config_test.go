@@ -90,7 +90,7 @@ func TestValidationErrorsNameTheLine(t *testing.T) {
 		{"unknown global", "params:\n  gpuTreshold: 4\n", "cfg.yaml:4: unknown parameter gpuTreshold"},
 		{"bad action", "rules:\n  NETPOL-002:\n    action: block\n", "cfg.yaml:5: action \"block\""},
 		{"mutate without patch", "rules:\n  NETPOL-002:\n    action: mutate\n", "cfg.yaml:5: rule NETPOL-002 has no patch"},
-		{"misspelt field", "rules:\n  NETPOL-002:\n    actoin: warn\n", "line 5: field actoin not found"},
+		{"misspelt field", "rules:\n  NETPOL-002:\n    actoin: warn\n", `cfg.yaml:5: unknown field "actoin"`},
 		{"bad selector", "rules:\n  NETPOL-002:\n    overrides:\n    - namespaceSelector: {matchExpressions: [{key: a, operator: Maybe}]}\n      action: deny\n", "cfg.yaml:6: "},
 		{"override without scope", "rules:\n  NETPOL-002:\n    overrides:\n    - action: deny\n", "cfg.yaml:6: an override needs namespaces or a namespaceSelector"},
 		{"unknown exemptable rule", "exemptions:\n  rules: [NOPE-2]\n", "cfg.yaml:4: unknown rule NOPE-2"},

@@ -69,6 +69,14 @@ day it applies) is reported as exempted instead of denied, warned or patched.`)
 	comment("  ", "When not empty, only these rules may be exempted.")
 	b.WriteString("  rules: []\n\n")
 
+	comment("", `Generation: kgate serve creates the default-deny ingress NetworkPolicy of NETPOL-001
+(named by the parameter defaultDenyName, labelled app.kubernetes.io/managed-by: kgate) in every
+namespace the selector matches and outside exemptNamespaces, and recreates it if it is deleted
+while generation is on. It never changes or deletes a policy it did not create.`)
+	b.WriteString("generate:\n  defaultDenyIngress:\n    enabled: false\n")
+	comment("    ", "Empty selects every namespace; e.g. {matchLabels: {kgate.dev/genai: \"true\"}}.")
+	b.WriteString("    namespaceSelector: {}\n\n")
+
 	comment("", `Per rule: action deny | warn | mutate (rules that patch) | audit | off, the rule's
 parameters, and overrides by namespace name or namespace label selector, e.g.
   overrides:

@@ -32,6 +32,7 @@ func WriteGitHub(w io.Writer, r *Report) error {
 		if f.Fix != "" {
 			msg += "; fix: " + f.Fix
 		}
+		msg += trail(f)
 		if _, err := fmt.Fprintf(w, "::%s file=%s,line=%d,title=%s::%s\n", level, ghProp(f.File), f.Line, ghProp(f.Rule+" ("+string(f.Action)+")"), ghData(msg)); err != nil {
 			return err
 		}
@@ -42,7 +43,11 @@ func WriteGitHub(w io.Writer, r *Report) error {
 		}
 	}
 	s := r.Summary
-	_, err := fmt.Fprintf(w, "kgate: %d objects, %d findings (%d deny, %d warn, %d mutate, %d audit), %d errors\n", s.Objects, s.Findings, s.Deny, s.Warn, s.Mutate, s.Audit, s.Errors)
+	exempted := ""
+	if s.Exempted > 0 {
+		exempted = fmt.Sprintf(", %d exempted", s.Exempted)
+	}
+	_, err := fmt.Fprintf(w, "kgate: %d objects, %d findings (%d deny, %d warn, %d mutate, %d audit%s), %d errors\n", s.Objects, s.Findings, s.Deny, s.Warn, s.Mutate, s.Audit, exempted, s.Errors)
 	return err
 }
 
@@ -111,7 +116,7 @@ func WriteJUnit(w io.Writer, r *Report) error {
 			c = &s.Cases[len(s.Cases)-1]
 			cases[key] = c
 		}
-		line := fmt.Sprintf("%s %s line %d %s: %s; fix: %s", f.Rule, f.Action, f.Line, f.Path, f.Message, f.Fix)
+		line := fmt.Sprintf("%s %s line %d %s: %s; fix: %s%s", f.Rule, f.Action, f.Line, f.Path, f.Message, f.Fix, trail(f))
 		if f.Action == policies.ActionDeny {
 			c.Failures = append(c.Failures, junitDetail{Message: f.Rule + ": " + f.Message, Type: f.Rule, Body: line})
 		} else {
@@ -149,4 +154,24 @@ func WriteJUnit(w io.Writer, r *Report) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// trail renders what a finding carries besides its message: the exemption that
+// waived it, the dry-run downgrade, or why an exemption was not honoured.
+func trail(f Finding) string {
+	var s string
+	if x := f.Exemption; x != nil {
+		s += fmt.Sprintf(" [exempted: %s (%s annotation", x.Reason, x.Source)
+		if x.Until != "" {
+			s += ", until " + x.Until
+		}
+		s += fmt.Sprintf("; would be %s)]", x.Action)
+	}
+	if f.DryRun {
+		s += " [dry run: would be denied]"
+	}
+	if f.Note != "" {
+		s += " [note: " + f.Note + "]"
+	}
+	return s
 }

@@ -78,6 +78,9 @@ type Report struct {
 	Summary  Summary   `json:"summary"`
 	// Rules describes every rule that was loaded, for formats that list them (SARIF).
 	Rules []*policies.Rule `json:"-"`
+	// Live is true for audits of a cluster: findings name objects, not files,
+	// and have no document index or line.
+	Live bool `json:"-"`
 }
 
 // Finish sorts the entries into a stable order and fills the summary.

@@ -37,11 +37,18 @@ func WriteText(w io.Writer, r *Report, opts TextOptions) error {
 			lastFile, lastObj = f.File, ""
 		}
 		obj := objectLabel(f.Kind, f.Namespace, f.Name, f.Doc, f.Item)
+		if r.Live {
+			obj = liveLabel(f.Kind, f.Namespace, f.Name)
+		}
 		if obj != lastObj {
 			p.printf("  %s\n", obj)
 			lastObj = obj
 		}
-		p.printf("    %s %s %s\n", p.action(f.Action), p.paint(bold, f.Rule), p.paint(dim, fmt.Sprintf("line %d  %s", f.Line, f.Path)))
+		where := fmt.Sprintf("line %d  %s", f.Line, f.Path)
+		if r.Live {
+			where = f.Path
+		}
+		p.printf("    %s %s %s\n", p.action(f.Action), p.paint(bold, f.Rule), p.paint(dim, where))
 		p.printf("           %s\n", f.Message)
 		if f.Fix != "" {
 			p.printf("           %s %s\n", p.paint(dim, "fix:"), f.Fix)
@@ -69,8 +76,9 @@ func WriteText(w io.Writer, r *Report, opts TextOptions) error {
 			}
 		}
 	}
+	writePasses(p, r)
 	if len(r.Errors) > 0 {
-		if len(r.Findings) > 0 {
+		if len(r.Findings) > 0 || len(r.Passes) > 0 {
 			p.printf("\n")
 		}
 		p.printf("%s\n", p.paint(bold+red, "errors"))
@@ -91,6 +99,44 @@ func WriteText(w io.Writer, r *Report, opts TextOptions) error {
 		p.count(s.Deny, "deny", red), p.count(s.Warn, "warn", yellow),
 		p.count(s.Mutate, "mutate", cyan), p.count(s.Audit, "audit", blue), exempted, s.Errors)
 	return p.err
+}
+
+// writePasses lists, per object, the rules it was in scope of and passed
+// (--passes).
+func writePasses(p *printer, r *Report) {
+	if len(r.Passes) == 0 {
+		return
+	}
+	if len(r.Findings) > 0 {
+		p.printf("\n")
+	}
+	p.printf("%s\n", p.paint(bold, "passed"))
+	var last string
+	var rules []string
+	flush := func() {
+		if last != "" {
+			p.printf("  %s: %s\n", last, strings.Join(rules, ", "))
+		}
+	}
+	for _, ps := range r.Passes {
+		obj := ps.File + " " + objectLabel(ps.Kind, ps.Namespace, ps.Name, ps.Doc, ps.Item)
+		if r.Live {
+			obj = liveLabel(ps.Kind, ps.Namespace, ps.Name)
+		}
+		if obj != last {
+			flush()
+			last, rules = obj, nil
+		}
+		rules = append(rules, ps.Rule)
+	}
+	flush()
+}
+
+func liveLabel(kind, ns, name string) string {
+	if ns == "" {
+		return kind + " " + name
+	}
+	return kind + " " + ns + "/" + name
 }
 
 func objectLabel(kind, ns, name string, doc int, item *int) string {
