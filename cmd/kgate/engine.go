@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"sync/atomic"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -20,6 +21,9 @@ type engineFlags struct {
 	configFile string
 	// debug keeps print() calls in rules (kgate check --explain).
 	debug bool
+	// applied is the configuration of the last engine built, for the parts of
+	// the file that are not engine settings (generation in kgate serve).
+	applied atomic.Pointer[config.Config]
 }
 
 func (f *engineFlags) register(fl *pflag.FlagSet, withConfig bool) {
@@ -59,5 +63,10 @@ func (f *engineFlags) build(cmd *cobra.Command) (*policies.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.Apply(cmd.Context(), e)
+	ce, err := c.Apply(cmd.Context(), e)
+	if err != nil {
+		return nil, err
+	}
+	f.applied.Store(c)
+	return ce, nil
 }

@@ -17,13 +17,16 @@ import (
 
 	"github.com/kgate-dev/kgate/policies"
 	"github.com/kgate-dev/kgate/webhook"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+
+	"github.com/kgate-dev/kgate/webhook/defaultdeny"
 	"github.com/kgate-dev/kgate/webhook/inventory"
 	"github.com/kgate-dev/kgate/webhook/reload"
 )
 
 // addReloader watches the policy directories, the configuration and the
 // parameters file, and swaps in a new engine when they change.
-func addReloader(mgr ctrl.Manager, f *serveFlags, engines *webhook.Swappable, inv *inventory.Cache, auditNow chan<- struct{}, log logr.Logger) error {
+func addReloader(mgr ctrl.Manager, f *serveFlags, engines *webhook.Swappable, inv *inventory.Cache, auditNow chan<- struct{}, resync chan<- event.GenericEvent, log logr.Logger) error {
 	paths := append([]string{}, f.engine.policyDirs...)
 	for _, file := range []string{f.engine.configFile, f.engine.paramsFile} {
 		if file != "" {
@@ -58,6 +61,9 @@ func addReloader(mgr ctrl.Manager, f *serveFlags, engines *webhook.Swappable, in
 			case auditNow <- struct{}{}:
 			default:
 			}
+			// Generation may have been switched on or rescoped: look at every
+			// namespace again.
+			go resyncNamespaces(mgr.GetClient(), resync, log)
 		},
 		OnFailure: func(err error) {
 			events.Eventf(about, nil, corev1.EventTypeWarning, "PolicyReloadFailed", "Reload",
@@ -96,4 +102,45 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// addDefaultDeny runs the default-deny NetworkPolicy generator; the configuration
+// file decides, at each reconcile, whether it is on and which namespaces it covers.
+func addDefaultDeny(mgr ctrl.Manager, f *serveFlags, engines *webhook.Swappable, resync <-chan event.GenericEvent) error {
+	r := &defaultdeny.Reconciler{Client: mgr.GetClient(), Scope: func() defaultdeny.Scope {
+		c := f.engine.applied.Load()
+		if c == nil {
+			return defaultdeny.Scope{}
+		}
+		sel, err := c.DefaultDenySelector()
+		if err != nil || sel == nil {
+			return defaultdeny.Scope{}
+		}
+		params := engines.Engine().Params()
+		name, _ := params["defaultDenyName"].(string)
+		if name == "" {
+			name = "default-deny-ingress"
+		}
+		var exempt []string
+		if list, ok := params["exemptNamespaces"].([]any); ok {
+			for _, n := range list {
+				if s, ok := n.(string); ok {
+					exempt = append(exempt, s)
+				}
+			}
+		}
+		return defaultdeny.Scope{Selector: sel, Exempt: exempt, Name: name}
+	}}
+	return r.SetupWithManager(mgr, resync)
+}
+
+func resyncNamespaces(c client.Client, resync chan<- event.GenericEvent, log logr.Logger) {
+	var list corev1.NamespaceList
+	if err := c.List(context.Background(), &list); err != nil {
+		log.Error(err, "list namespaces for the default-deny generator")
+		return
+	}
+	for i := range list.Items {
+		resync <- event.GenericEvent{Object: &list.Items[i]}
+	}
 }

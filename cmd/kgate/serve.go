@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"syscall"
 	"time"
 
@@ -154,7 +155,11 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 		return err
 	}
 	auditNow := make(chan struct{}, 1)
-	if err := addReloader(mgr, f, engines, inv, auditNow, logger); err != nil {
+	resync := make(chan event.GenericEvent, 64)
+	if err := addReloader(mgr, f, engines, inv, auditNow, resync, logger); err != nil {
+		return err
+	}
+	if err := addDefaultDeny(mgr, f, engines, resync); err != nil {
 		return err
 	}
 	if f.auditInterval > 0 {

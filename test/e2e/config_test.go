@@ -90,6 +90,9 @@ func TestConfiguredWebhook(t *testing.T) {
 	t.Run("a changed policy is enforced without restart; a broken one keeps the last good set", func(t *testing.T) {
 		hotReload(t, c, policiesDir)
 	})
+	t.Run("generation switched on by a configuration change creates and restores default-deny policies", func(t *testing.T) {
+		generation(t, c, cfg)
+	})
 }
 
 // sameFindings applies the book's objects of the kinds referential rules read
@@ -489,5 +492,66 @@ spec:
 	}
 	if _, stderr, err := c.kubectl("", "get", "clusterreports.openreports.io", "kgate"); err != nil {
 		t.Errorf("no ClusterReport kgate for cluster-scoped objects: %v\n%s", err, stderr)
+	}
+}
+
+func generation(t *testing.T, c *cluster, cfg string) {
+	for _, ns := range []string{
+		"apiVersion: v1\nkind: Namespace\nmetadata: {name: gen-a, labels: {kgate.dev/default-deny: \"true\"}}\n",
+		"apiVersion: v1\nkind: Namespace\nmetadata: {name: gen-b, labels: {kgate.dev/default-deny: \"true\"}}\n",
+		"apiVersion: v1\nkind: Namespace\nmetadata: {name: gen-c}\n",
+		// gen-b already has a policy of that name, written by its team.
+		"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: default-deny-ingress, namespace: gen-b}\nspec:\n  podSelector: {matchLabels: {app: legacy}}\n  policyTypes: [Ingress]\n",
+	} {
+		if _, stderr, err := c.kubectl(ns, "apply", "-f", "-"); err != nil {
+			t.Fatalf("apply: %v\n%s", err, stderr)
+		}
+	}
+	managed := func(ns string) (string, bool) {
+		out, _, err := c.kubectl("", "get", "networkpolicy", "default-deny-ingress", "-n", ns, "-o", "jsonpath={.metadata.labels.app\\.kubernetes\\.io/managed-by} {.metadata.uid}")
+		return strings.TrimSpace(out), err == nil
+	}
+	if _, ok := managed("gen-a"); ok {
+		t.Fatal("a policy exists in gen-a while generation is off")
+	}
+	writeFile(t, cfg, bookConfig+`  NETPOL-001:
+    params: {protectDelete: false}
+generate:
+  defaultDenyIngress:
+    enabled: true
+    namespaceSelector: {matchLabels: {kgate.dev/default-deny: "true"}}
+`)
+	waitUntil(t, 20*time.Second, "kgate to create default-deny-ingress in gen-a", func() bool {
+		out, ok := managed("gen-a")
+		return ok && strings.HasPrefix(out, "kgate ")
+	})
+	first, _ := managed("gen-a")
+	if _, stderr, err := c.kubectl("", "delete", "networkpolicy", "default-deny-ingress", "-n", "gen-a"); err != nil {
+		t.Fatalf("delete: %v\n%s", err, stderr)
+	}
+	waitUntil(t, 20*time.Second, "kgate to recreate the deleted policy", func() bool {
+		out, ok := managed("gen-a")
+		return ok && strings.HasPrefix(out, "kgate ") && out != first
+	})
+	if out, _ := managed("gen-b"); strings.HasPrefix(out, "kgate ") {
+		t.Error("kgate took over the policy gen-b's team wrote")
+	}
+	sel, _, _ := c.kubectl("", "get", "networkpolicy", "default-deny-ingress", "-n", "gen-b", "-o", "jsonpath={.spec.podSelector.matchLabels.app}")
+	if strings.TrimSpace(sel) != "legacy" {
+		t.Errorf("kgate changed the policy it did not create: podSelector app=%q", sel)
+	}
+	if _, ok := managed("gen-c"); ok {
+		t.Error("a namespace outside the selector got a policy")
+	}
+}
+
+func waitUntil(t *testing.T, d time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(300 * time.Millisecond)
 	}
 }
