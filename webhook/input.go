@@ -79,21 +79,24 @@ func toJSONValue(v any) (any, error) {
 
 // evaluate decodes the request and runs the engine; a non-nil response is the
 // error answer to return as is.
-func evaluate(ctx context.Context, e *policies.Engine, ns NamespaceLookup, m *Metrics, req *admission.Request) (*policies.Decision, *admission.Response) {
+func evaluate(ctx context.Context, e *policies.Engine, ns NamespaceLookup, state State, m *Metrics, req *admission.Request) (*policies.Decision, *policies.Input, *admission.Response) {
 	in, err := Input(&req.AdmissionRequest)
 	if err != nil {
 		resp := admission.Errored(http.StatusBadRequest, err)
-		return nil, &resp
+		return nil, nil, &resp
 	}
 	in.NamespaceInfo = namespaceInfo(ctx, in, ns)
+	if state != nil {
+		state.Fresh(ctx)
+	}
 	start := time.Now()
 	d, err := e.Evaluate(ctx, in)
 	m.observeEvaluation(time.Since(start))
 	if err != nil {
 		resp := admission.Errored(http.StatusInternalServerError, err)
-		return nil, &resp
+		return nil, nil, &resp
 	}
-	return d, nil
+	return d, in, nil
 }
 
 // namespaceInfo finds what scoped settings and exemptions need to know of the

@@ -22,6 +22,8 @@ type Mutator struct {
 	Engines EngineSource
 	// Namespaces, when set, looks up the namespace of the object under review.
 	Namespaces NamespaceLookup
+	// State, when set, is brought up to date before each evaluation.
+	State State
 	// Metrics, when set, records every answer.
 	Metrics *Metrics
 }
@@ -35,7 +37,7 @@ func (m *Mutator) Handle(ctx context.Context, req admission.Request) admission.R
 		m.Metrics.observe("mutate", string(req.Operation), req.Kind.Kind, "allowed", start, nil)
 		return admission.Allowed("")
 	}
-	d, errResp := evaluate(ctx, m.Engines.Engine(), m.Namespaces, m.Metrics, &req)
+	d, _, errResp := evaluate(ctx, m.Engines.Engine(), m.Namespaces, m.State, m.Metrics, &req)
 	if errResp != nil {
 		m.Metrics.observe("mutate", string(req.Operation), req.Kind.Kind, "error", start, nil)
 		return *errResp

@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"sync/atomic"
+	"time"
 
 	"github.com/kgate-dev/kgate/policies"
 )
@@ -37,6 +38,17 @@ func (s *Swappable) Engine() *policies.Engine { return s.p.Load() }
 
 // Store replaces the engine for requests that start afterwards.
 func (s *Swappable) Store(e *policies.Engine) { s.p.Store(e) }
+
+// State is the cluster state referential rules read: the webhook's inventory
+// cache. Nil means the engine's inventory is used as it is.
+type State interface {
+	// Fresh installs changes the cache has seen but not yet installed.
+	Fresh(ctx context.Context)
+	// Recheck reads the kinds of a namespace straight from the API server.
+	Recheck(ctx context.Context, namespace string, kinds []string) error
+	// Age is how long ago the installed state was read.
+	Age() time.Duration
+}
 
 // NamespaceLookup returns the labels and annotations of a namespace for scoped
 // settings and namespace exemptions; nil when the namespace is unknown.

@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -25,6 +26,10 @@ type Validator struct {
 	Engines EngineSource
 	// Namespaces, when set, looks up the namespace of the object under review.
 	Namespaces NamespaceLookup
+	// State, when set, is brought up to date before each evaluation; a deny of
+	// a referential rule is re-checked against the API server before it is
+	// returned, and referential findings say how old the state they saw was.
+	State State
 	// Metrics, when set, records every answer.
 	Metrics *Metrics
 }
@@ -34,10 +39,20 @@ var _ admission.Handler = (*Validator)(nil)
 // Handle implements admission.Handler.
 func (v *Validator) Handle(ctx context.Context, req admission.Request) admission.Response {
 	start := time.Now()
-	d, errResp := evaluate(ctx, v.Engines.Engine(), v.Namespaces, v.Metrics, &req)
+	e := v.Engines.Engine()
+	d, in, errResp := evaluate(ctx, e, v.Namespaces, v.State, v.Metrics, &req)
 	if errResp != nil {
 		v.Metrics.observe("validate", string(req.Operation), req.Kind.Kind, "error", start, nil)
 		return *errResp
+	}
+	if kinds := referentialDenials(e, d); v.State != nil && len(kinds) > 0 {
+		// No stale denials: read what the deny depends on from the API server
+		// and decide again.
+		if err := v.State.Recheck(ctx, in.Namespace, kinds); err != nil {
+			logf.FromContext(ctx).Error(err, "re-check cluster state before denying")
+		} else if again, err := e.Evaluate(ctx, in); err == nil {
+			d = again
+		}
 	}
 	var denials, warnings, denied []string
 	log := logf.FromContext(ctx)
@@ -53,10 +68,10 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 		}
 		switch f.Action {
 		case policies.ActionDeny:
-			denials = append(denials, describe(f))
+			denials = append(denials, describe(f)+v.stateNote(e, f))
 			denied = append(denied, f.RuleID)
 		case policies.ActionWarn:
-			warnings = append(warnings, warning(f, ""))
+			warnings = append(warnings, warning(f, v.stateNote(e, f)))
 		case policies.ActionMutate:
 			warnings = append(warnings, warning(f, " (not fixed: the mutating webhook did not run)"))
 		}
@@ -95,4 +110,37 @@ func describe(f policies.Finding) string {
 
 func warning(f policies.Finding, note string) string {
 	return describe(f) + note
+}
+
+// referentialDenials lists the inventory kinds that the decision's denials depend on.
+func referentialDenials(e *policies.Engine, d *policies.Decision) []string {
+	seen := map[string]bool{}
+	var kinds []string
+	for _, f := range d.Findings {
+		if f.Action != policies.ActionDeny {
+			continue
+		}
+		r, ok := e.Rule(f.RuleID)
+		if !ok || !r.Referential {
+			continue
+		}
+		for _, k := range r.Inventory {
+			if !seen[k] {
+				seen[k] = true
+				kinds = append(kinds, k)
+			}
+		}
+	}
+	return kinds
+}
+
+// stateNote tells how old the cluster state behind a referential finding was.
+func (v *Validator) stateNote(e *policies.Engine, f policies.Finding) string {
+	if v.State == nil {
+		return ""
+	}
+	if r, ok := e.Rule(f.RuleID); !ok || !r.Referential {
+		return ""
+	}
+	return fmt.Sprintf(" (cluster state read %s ago)", v.State.Age().Round(time.Millisecond))
 }

@@ -93,6 +93,37 @@ func TestConfiguredWebhook(t *testing.T) {
 	t.Run("generation switched on by a configuration change creates and restores default-deny policies", func(t *testing.T) {
 		generation(t, c, cfg)
 	})
+	t.Run("a deleted default-deny policy is reflected by the next admission at once", func(t *testing.T) {
+		staleCache(t, c)
+	})
+}
+
+// staleCache deletes a namespace's default-deny policy and at once creates a
+// workload there: the warning must come, with the age of the state it saw.
+func staleCache(t *testing.T, c *cluster) {
+	for _, m := range []string{
+		"apiVersion: v1\nkind: Namespace\nmetadata: {name: stale}\n",
+		"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: default-deny-ingress, namespace: stale}\nspec: {podSelector: {}, policyTypes: [Ingress]}\n",
+	} {
+		if _, stderr, err := c.kubectl(m, "apply", "-f", "-"); err != nil {
+			t.Fatalf("apply: %v\n%s", err, stderr)
+		}
+	}
+	deploy := strings.ReplaceAll(strings.ReplaceAll(teamPod, "name: probe, namespace: default", "name: fresh, namespace: stale, labels: {team: ml}"), "image: 111122223333.dkr.ecr.us-west-2.amazonaws.com/app:1.0", "image: 111122223333.dkr.ecr.us-west-2.amazonaws.com/app@sha256:0d2f1e5c1a7ad8c0a1c3e9b4d8e6c0f5b2a7c9d1e3f5a7b9c1d3e5f7a9b1c3d5")
+	waitUntil(t, 10*time.Second, "the policy to protect namespace stale", func() bool {
+		_, stderr, _ := c.kubectl(deploy, "create", "--dry-run=server", "-f", "-")
+		return !strings.Contains(stderr, "NETPOL-001")
+	})
+	if _, stderr, err := c.kubectl("", "delete", "networkpolicy", "default-deny-ingress", "-n", "stale"); err != nil {
+		t.Fatalf("delete: %v\n%s", err, stderr)
+	}
+	_, stderr, err := c.kubectl(deploy, "create", "--dry-run=server", "-f", "-")
+	if err != nil {
+		t.Fatalf("create: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(stderr, "Warning: NETPOL-001") || !strings.Contains(stderr, "cluster state read") {
+		t.Errorf("right after the delete, creating a Pod must warn NETPOL-001 with the state's age; kubectl said:\n%s", stderr)
+	}
 }
 
 // sameFindings applies the book's objects of the kinds referential rules read

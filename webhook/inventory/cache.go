@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -39,8 +40,12 @@ type Cache struct {
 	mu      sync.Mutex
 	current *policies.Inventory
 	synced  bool
+	built   time.Time // when current was built
 	dirty   chan struct{}
+	pending atomic.Bool
 	stores  map[string]cache.Store // kind -> informer store
+	gvrs    map[string]schema.GroupVersionResource
+	dyn     dynamic.Interface
 }
 
 // Start discovers the kinds, starts the informers, waits for their first
@@ -56,6 +61,7 @@ func (c *Cache) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("inventory: %w", err)
 	}
+	c.dyn, c.gvrs = dyn, gvrs
 	factory := dynamicinformer.NewDynamicSharedInformerFactory(dyn, 0)
 	c.stores = map[string]cache.Store{}
 	var syncs []cache.InformerSynced
@@ -96,7 +102,9 @@ func (c *Cache) Start(ctx context.Context) error {
 			return nil
 		case <-c.dirty:
 			time.Sleep(debounce) // collect a burst of changes into one rebuild
-			c.flush(ctx)
+			if c.pending.Swap(false) {
+				c.flush(ctx)
+			}
 		}
 	}
 }
@@ -128,6 +136,7 @@ func (c *Cache) ApplyTo(ctx context.Context, e *policies.Engine) error {
 }
 
 func (c *Cache) markDirty() {
+	c.pending.Store(true)
 	select {
 	case c.dirty <- struct{}{}:
 	default:
@@ -146,8 +155,12 @@ func (c *Cache) flush(ctx context.Context) {
 			inv.Add(kind, policies.NamespaceOf(kind, u.GetNamespace()), u.GetName(), u.Object)
 		}
 	}
+	c.install(ctx, inv)
+}
+
+func (c *Cache) install(ctx context.Context, inv *policies.Inventory) {
 	c.mu.Lock()
-	c.current = inv
+	c.current, c.built = inv, time.Now()
 	c.mu.Unlock()
 	if err := c.Engine().SetInventory(ctx, inv); err != nil {
 		c.Log.Error(err, "install inventory")
