@@ -68,7 +68,7 @@ func TestConfiguredWebhook(t *testing.T) {
 		sameFindings(t, c, cfg, policiesDir)
 	})
 	t.Run("the in-cluster audit writes bounded OpenReports reports", func(t *testing.T) {
-		inClusterReports(t, c)
+		inClusterReports(t, c, cfg, policiesDir)
 	})
 	t.Run("kgate audit reports the stored objects with the same configuration", func(t *testing.T) {
 		auditCluster(t, c, cfg, policiesDir)
@@ -459,13 +459,14 @@ func auditCluster(t *testing.T, c *cluster, cfg, policiesDir string) {
 			t.Errorf("--rule/--namespace let through %+v", f)
 		}
 	}
+	auditMatchesCheck(t, c, cfg, policiesDir, run)
 	text, _ := run()
 	if !strings.Contains(text, "by namespace:") || !strings.Contains(text, "by rule:") {
 		t.Errorf("text output lacks the summaries by namespace and rule:\n%s", text)
 	}
 }
 
-func inClusterReports(t *testing.T, c *cluster) {
+func inClusterReports(t *testing.T, c *cluster, cfg, policiesDir string) {
 	// Workloads admitted with warnings (no default-deny policy, unpinned images)
 	// stay findings for the audit.
 	for i := 0; i < 4; i++ {
@@ -505,6 +506,32 @@ spec:
 			t.Fatalf("no Report kgate in namespace default with the workloads' findings (last: %+v)", rep.Summary)
 		}
 		time.Sleep(time.Second)
+	}
+	// The summary counts every finding of the namespace, as kgate audit lists them.
+	out, err := exec.Command(c.bin, "audit", "--kubeconfig", c.Kubeconfig, "--config", cfg, "--policies", policiesDir, "-n", "default", "-o", "json").Output()
+	if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() > 1) {
+		t.Fatalf("kgate audit: %v", err)
+	}
+	var audited struct{ Findings []struct{ Action, Namespace string } }
+	if err := json.Unmarshal(out, &audited); err != nil {
+		t.Fatal(err)
+	}
+	var want summary
+	for _, f := range audited.Findings {
+		if f.Namespace != "default" {
+			continue
+		}
+		switch f.Action {
+		case "deny":
+			want.Fail++
+		case "exempted":
+			want.Skip++
+		default:
+			want.Warn++
+		}
+	}
+	if got := (summary{Fail: rep.Summary.Fail, Warn: rep.Summary.Warn, Skip: rep.Summary.Skip}); got != want {
+		t.Errorf("Report summary %+v, kgate audit of namespace default counts %+v", got, want)
 	}
 	if len(rep.Results) != 5 || rep.Configuration.Limits.MaxResults != 5 {
 		t.Errorf("report holds %d results (limit %d), want the cap of 5 while the summary counts %+v", len(rep.Results), rep.Configuration.Limits.MaxResults, rep.Summary)
@@ -585,4 +612,75 @@ func waitUntil(t *testing.T, d time.Duration, what string, ok func() bool) {
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
+}
+
+// auditMatchesCheck exports the objects stored in namespace default, checks the
+// export offline and compares, object by object, the rules each reports with
+// kgate audit's. Actions may differ by design: an audit judges existing objects
+// (operation AUDIT) where check judges new ones (CREATE).
+func auditMatchesCheck(t *testing.T, c *cluster, cfg, policiesDir string, run func(args ...string) (string, int)) {
+	kinds := "deployments,services,networkpolicies,jobs,statefulsets,daemonsets,persistentvolumeclaims,limitranges,ingresses"
+	export, stderr, err := c.kubectl("", "get", kinds, "-n", "default", "-o", "yaml")
+	if err != nil {
+		t.Fatalf("export: %v\n%s", err, stderr)
+	}
+	ns, stderr, err := c.kubectl("", "get", "namespace", "default", "-o", "yaml")
+	if err != nil {
+		t.Fatalf("export: %v\n%s", err, stderr)
+	}
+	export = ns + "---\n" + export
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "export.yaml"), export)
+	checked := map[string][]string{}
+	cmd := exec.Command(c.bin, "check", "-o", "json", "--config", cfg, "--policies", policiesDir, "export.yaml")
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() > 1) {
+		t.Fatalf("kgate check: %v\n%s", err, out)
+	}
+	var rep struct {
+		Findings []struct{ Rule, Kind, Namespace, Name string }
+		Summary  struct{ Objects int }
+	}
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatal(err)
+	}
+	exported := rep.Summary.Objects
+	add := func(m map[string][]string, kind, name, rule string) {
+		k := kind + "/" + name
+		if !slices.Contains(m[k], rule) {
+			m[k] = append(m[k], rule)
+		}
+	}
+	for _, f := range rep.Findings {
+		add(checked, f.Kind, f.Name, f.Rule)
+	}
+	aout, _ := run("-o", "json", "--namespace", "default")
+	rep.Findings = nil
+	if err := json.Unmarshal([]byte(aout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	audited := map[string][]string{}
+	for _, f := range rep.Findings {
+		add(audited, f.Kind, f.Name, f.Rule)
+	}
+	compared := 0
+	for obj, rules := range checked {
+		slices.Sort(rules)
+		a := audited[obj]
+		slices.Sort(a)
+		if !slices.Equal(rules, a) {
+			t.Errorf("%s: kgate check %v, kgate audit %v", obj, rules, a)
+		}
+		compared++
+	}
+	for obj := range audited {
+		if _, ok := checked[obj]; !ok {
+			t.Errorf("%s: kgate audit reports %v, kgate check nothing", obj, audited[obj])
+		}
+	}
+	if exported < 10 || compared < 5 {
+		t.Errorf("only %d objects exported and %d with findings compared", exported, compared)
+	}
+	t.Logf("%d exported objects: kgate audit and kgate check report the same rules for each", exported)
 }
