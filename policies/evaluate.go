@@ -218,6 +218,7 @@ func (e *Engine) inputValue(in *Input) (ast.Value, error) {
 		ast.Item(ast.InternedTerm("userInfo"), ast.NewTerm(user)),
 		ast.Item(ast.InternedTerm("dryRun"), ast.BooleanTerm(in.DryRun)),
 		ast.Item(ast.InternedTerm("params"), e.paramsV),
+		ast.Item(ast.InternedTerm("namespaceLabels"), namespaceLabels(in.NamespaceInfo)),
 	), nil
 }
 
@@ -254,4 +255,17 @@ func parseViolations(r *Rule, v any) ([]Finding, error) {
 		return out[i].Message < out[j].Message
 	})
 	return out, nil
+}
+
+// namespaceLabels gives rules the labels of the object's namespace ({} when the
+// front end does not know them).
+func namespaceLabels(ns *Namespace) *ast.Term {
+	if ns == nil || len(ns.Labels) == 0 {
+		return ast.ObjectTerm()
+	}
+	items := make([][2]*ast.Term, 0, len(ns.Labels))
+	for k, v := range ns.Labels {
+		items = append(items, ast.Item(ast.StringTerm(k), ast.StringTerm(v)))
+	}
+	return ast.ObjectTerm(items...)
 }

@@ -66,10 +66,16 @@ package kgate.rules.compute.require_cpu_memory_requests
 import data.kgate.lib
 import data.kgate.lib.pods
 
+# Every workload outside the exempt namespaces is in scope; the strict GenAI
+# profile (genaiNamespaceSelector) denies, other namespaces are warned.
 applies if {
 	lib.pod_bearing
-	lib.genai_namespace
+	lib.workload_namespace
 }
+
+level := "deny" if lib.genai_namespace
+
+else := "warn"
 
 # required lists the [list, resource] pairs every container must set.
 required := array.concat([["requests", "cpu"], ["requests", "memory"]], memory_limit)
@@ -90,7 +96,7 @@ violation contains v if {
 		"msg": sprintf("%s sets no %s", [pods.container_ref(p), concat(", ", missing)]),
 		"path": concat("", [p, "/resources"]),
 		"fix": sprintf("set resources.%s from observed usage (e.g. requests: {cpu: 250m, memory: 512Mi}, limits: {memory: 768Mi}), or give the namespace a LimitRange with defaults", [concat(", resources.", missing)]),
-		"action": pods.enforce("deny"),
+		"action": pods.enforce(level),
 	}
 }
 

@@ -169,3 +169,15 @@ test_update_of_immutable_pod_spec_is_warned if {
 	[w] := [v | some v in rule.violation with input as testing.review_update(deployment({}), deployment({}))]
 	w.action == "deny"
 }
+
+# The strict GenAI profile is scoped by genaiNamespaceSelector: selected
+# namespaces deny, other namespaces warn (catalog: deny GenAI templates / warn).
+test_outside_the_genai_profile_warns if {
+	params := {"genaiNamespaceSelector": {"matchLabels": {"kgate.dev/genai": "true"}}}
+	plain := object.union(testing.review_with(deployment({}), params), {"namespaceLabels": {}})
+	[w] := [v | some v in rule.violation with input as plain]
+	w.action == "warn"
+	labelled := object.union(plain, {"namespaceLabels": {"kgate.dev/genai": "true"}})
+	[d] := [v | some v in rule.violation with input as labelled]
+	d.action == "deny"
+}

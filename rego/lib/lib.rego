@@ -29,7 +29,9 @@
 #     allowedZones: [us-west-2a, us-west-2b, us-west-2c]
 #     zoneIdByZone: {us-west-2a: usw2-az2, us-west-2b: usw2-az1, us-west-2c: usw2-az3}
 #     workloadRoleLabel: kgate.dev/role
+#     genaiNamespaceSelector: {}
 #   schema:
+#     genaiNamespaceSelector: {type: object, properties: {matchLabels: {type: object, additionalProperties: {type: string}}, matchExpressions: {type: array, items: {type: object, required: [key, operator], properties: {key: {type: string}, operator: {enum: [In, NotIn, Exists, DoesNotExist]}, values: {type: array, items: {type: string}}}}}}, additionalProperties: false, description: "label selector of the namespaces that get the strict GenAI profile ({} selects every namespace outside exemptNamespaces; the catalog's profile is {matchLabels: {kgate.dev/genai: \"true\"}})"}
 #     region: {type: string, description: "AWS region of the cluster"}
 #     allowedZones: {type: array, items: {type: string}, description: "availability zones the cluster may use"}
 #     zoneIdByZone: {type: object, additionalProperties: {type: string}, description: "zone name to zone ID of this account (account-specific)"}
@@ -43,6 +45,8 @@
 #     ignoredContainers: {type: string, format: regex, description: "regular expression of injected sidecar container names the pod rules skip"}
 #     efaCountByInstanceType: {type: object, additionalProperties: {type: integer, minimum: 0}, description: "EFA interfaces each instance type offers"}
 package kgate.lib
+
+import data.kgate.lib.karpenter
 
 # params are the effective parameters: defaults from every METADATA block,
 # overlaid with the user's configuration by the engine.
@@ -65,12 +69,27 @@ updating if input.operation == "UPDATE"
 
 exempt_namespace if namespace in params.exemptNamespaces
 
-# genai_namespace: the strict profile applies to every namespaced object outside the
-# exempt namespaces.
+# genai_namespace: the strict profile applies to the namespaced objects outside the
+# exempt namespaces whose namespace matches genaiNamespaceSelector; the default {}
+# selects every such namespace, as an empty selector does in Kubernetes.
 genai_namespace if {
+	workload_namespace
+	genai_selected
+}
+
+# workload_namespace: a namespaced object outside the exempt namespaces.
+workload_namespace if {
 	namespace != ""
 	not exempt_namespace
 }
+
+genai_selected if count(object.get(params, "genaiNamespaceSelector", {})) == 0
+
+genai_selected if karpenter.selector_matches(params.genaiNamespaceSelector, namespace_labels)
+
+# namespace_labels are the labels of the object's namespace (of the Namespace
+# itself when it is under review), as the front end knows them.
+namespace_labels := object.get(input, "namespaceLabels", {})
 
 # escape turns a map key into a JSON-pointer segment (RFC 6901).
 escape(key) := replace(replace(key, "~", "~0"), "/", "~1")

@@ -36,8 +36,8 @@ type prediction struct {
 
 // predict runs `kgate check` on the folder and returns, per file and document,
 // whether the object is denied and which rules mutate it.
-func predict(t *testing.T, bin, dir string) map[string]*prediction {
-	cmd := exec.Command(bin, "check", "-o", "json", ".")
+func predict(t *testing.T, bin, dir, cfg string) map[string]*prediction {
+	cmd := exec.Command(bin, "check", "-o", "json", "--config", cfg, ".")
 	cmd.Dir = dir
 	out, err := cmd.Output()
 	if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() > 1) {
@@ -76,9 +76,9 @@ func predict(t *testing.T, bin, dir string) map[string]*prediction {
 
 // The book's manifests applied in order through the webhook end as kgate check
 // predicts for each object: the same engine online and offline.
-func bookManifests(t *testing.T, c *cluster, bin string) {
+func bookManifests(t *testing.T, c *cluster, bin, cfg string) {
 	dir := bookDir(t)
-	preds := predict(t, bin, dir)
+	preds := predict(t, bin, dir, cfg)
 	files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	slices.Sort(files)
 	compared := 0

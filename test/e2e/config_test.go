@@ -512,7 +512,9 @@ spec:
 	if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() > 1) {
 		t.Fatalf("kgate audit: %v", err)
 	}
-	var audited struct{ Findings []struct{ Action, Namespace string } }
+	var audited struct {
+		Findings []struct{ Action, Namespace string }
+	}
 	if err := json.Unmarshal(out, &audited); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -50,16 +51,40 @@ spec:
 `
 
 // genaiNamespace carries the cost allocation labels COST-001 requires of new
-// namespaces.
+// namespaces and the label of the catalog's strict GenAI profile; tools is an
+// ordinary namespace.
 const genaiNamespace = `apiVersion: v1
 kind: Namespace
 metadata:
   name: genai
-  labels: {team: ml-platform, project: chatbot, environment: test}
+  labels: {team: ml-platform, project: chatbot, environment: test, kgate.dev/genai: "true"}
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: tools
+  labels: {team: platform, project: tooling, environment: test}
+`
+
+// genaiProfile is the catalog's profile (section 2.2): the strict rules apply in
+// namespaces labelled kgate.dev/genai=true.
+const genaiProfile = `apiVersion: kgate.dev/v1alpha1
+kind: Config
+params:
+  genaiNamespaceSelector: {matchLabels: {kgate.dev/genai: "true"}}
 `
 
 func TestWebhook(t *testing.T) {
 	c := startCluster(t)
+	cfg := filepath.Join(t.TempDir(), "kgate.yaml")
+	writeFile(t, cfg, genaiProfile)
+	if err := c.StopKgate(); err != nil {
+		t.Fatal(err)
+	}
+	c.ServeArgs = []string{"--config", cfg}
+	if err := c.StartKgate(); err != nil {
+		t.Fatal(err)
+	}
 	_, stderr, err := c.kubectl("", "create", "namespace", "unlabelled")
 	if err == nil || !strings.Contains(stderr, "COST-001") {
 		t.Errorf("a namespace without cost allocation labels must be denied by COST-001, got err=%v\n%s", err, stderr)
@@ -68,6 +93,21 @@ func TestWebhook(t *testing.T) {
 		t.Fatalf("create namespace: %v\n%s", err, stderr)
 	}
 
+	t.Run("a Deployment without requests outside the GenAI profile is stored with the COMPUTE-001 warning", func(t *testing.T) {
+		d := strings.Replace(noRequests, "namespace: genai", "namespace: tools", 1)
+		_, stderr, err := c.kubectl(d, "apply", "-f", "-")
+		if err != nil {
+			t.Fatalf("apply: %v\n%s", err, stderr)
+		}
+		if !strings.Contains(stderr, `Warning: COMPUTE-001 /spec/template/spec/containers/0/resources: container "api" of Deployment "no-requests" sets no requests.cpu, requests.memory, limits.memory`) {
+			t.Errorf("kubectl did not print the COMPUTE-001 warning:\n%s", stderr)
+		}
+		c.get(t, "deployment", "no-requests", "-n", "tools")
+		_, stderr, err = c.kubectl(noRequests, "apply", "-f", "-")
+		if err == nil || !strings.Contains(stderr, "COMPUTE-001 /spec/template/spec/containers/0/resources") {
+			t.Errorf("in the GenAI namespace the same Deployment must be denied by COMPUTE-001, got err=%v\n%s", err, stderr)
+		}
+	})
 	t.Run("gp2 StorageClass is stored as gp3", func(t *testing.T) {
 		if _, stderr, err := c.kubectl(gp2Class, "apply", "-f", "-"); err != nil {
 			t.Fatalf("apply: %v\n%s", err, stderr)
@@ -134,7 +174,7 @@ func TestWebhook(t *testing.T) {
 	}
 
 	nodePoolsAndWarnings(t, c)
-	t.Run("the book's manifests end as kgate check predicts", func(t *testing.T) { bookManifests(t, c, c.bin) })
+	t.Run("the book's manifests end as kgate check predicts", func(t *testing.T) { bookManifests(t, c, c.bin, cfg) })
 	t.Run("kgate serve --self-signed creates its certificate and injects the CA", func(t *testing.T) { selfSignedWebhooks(t, c) })
 	t.Run("the rendered deploy/ manifests apply (server dry run)", func(t *testing.T) { deployManifests(t, c) })
 	dryRunAndOutage(t, c)
@@ -267,3 +307,16 @@ func deployManifests(t *testing.T, c *cluster) {
 		}
 	}
 }
+
+const noRequests = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: no-requests, namespace: genai}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+      - name: api
+        image: 111122223333.dkr.ecr.us-west-2.amazonaws.com/api@sha256:0d2f1e5c1a7ad8c0a1c3e9b4d8e6c0f5b2a7c9d1e3f5a7b9c1d3e5f7a9b1c3d5
+`
