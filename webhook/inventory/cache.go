@@ -240,6 +240,10 @@ func slim(obj any) (any, error) {
 		return obj, nil
 	}
 	u.SetManagedFields(nil)
+	if u.GetKind() == "Node" {
+		// A Node's image list is most of its size and no rule reads it.
+		unstructured.RemoveNestedField(u.Object, "status", "images")
+	}
 	if ann := u.GetAnnotations(); ann != nil {
 		delete(ann, "kubectl.kubernetes.io/last-applied-configuration")
 		u.SetAnnotations(ann)
