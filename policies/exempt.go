@@ -93,15 +93,8 @@ func names(ann map[string]string, id string) bool {
 func annotationsOf(obj any) map[string]string {
 	m, _ := obj.(map[string]any)
 	meta, _ := m["metadata"].(map[string]any)
-	raw, _ := meta["annotations"].(map[string]any)
-	if len(raw) == 0 {
-		return nil
+	if out := stringMap(meta["annotations"]); len(out) > 0 {
+		return out
 	}
-	out := make(map[string]string, len(raw))
-	for k, v := range raw {
-		if s, ok := v.(string); ok {
-			out[k] = s
-		}
-	}
-	return out
+	return nil
 }

@@ -62,6 +62,25 @@ type Namespace struct {
 	Annotations map[string]string
 }
 
+// NamespaceOfObject describes a Namespace object (JSON-shaped) under the given
+// name: its labels and annotations.
+func NamespaceOfObject(name string, obj any) *Namespace {
+	m, _ := obj.(map[string]any)
+	meta, _ := m["metadata"].(map[string]any)
+	return &Namespace{Name: name, Labels: stringMap(meta["labels"]), Annotations: stringMap(meta["annotations"])}
+}
+
+func stringMap(v any) map[string]string {
+	m, _ := v.(map[string]any)
+	out := make(map[string]string, len(m))
+	for k, x := range m {
+		if s, ok := x.(string); ok {
+			out[k] = s
+		}
+	}
+	return out
+}
+
 // actionFor resolves the configured action of rule r for an object in ns; ""
 // means the rule's own actions stand.
 func (s *Settings) actionFor(r *Rule, ns *Namespace) Action {

@@ -107,9 +107,7 @@ func namespaceInfo(ctx context.Context, in *policies.Input, lookup NamespaceLook
 		if obj == nil {
 			obj = in.OldObject
 		}
-		m, _ := obj.(map[string]any)
-		meta, _ := m["metadata"].(map[string]any)
-		return &policies.Namespace{Name: in.Name, Labels: stringMap(meta["labels"]), Annotations: stringMap(meta["annotations"])}
+		return policies.NamespaceOfObject(in.Name, obj)
 	}
 	if in.Namespace == "" {
 		return nil
@@ -121,15 +119,4 @@ func namespaceInfo(ctx context.Context, in *policies.Input, lookup NamespaceLook
 	}
 	// Unknown namespace: overrides by name still apply.
 	return &policies.Namespace{Name: in.Namespace}
-}
-
-func stringMap(v any) map[string]string {
-	m, _ := v.(map[string]any)
-	out := make(map[string]string, len(m))
-	for k, x := range m {
-		if s, ok := x.(string); ok {
-			out[k] = s
-		}
-	}
-	return out
 }

@@ -193,19 +193,7 @@ func inputFor(d *manifest.Document, namespaces map[string]*policies.Namespace) *
 
 // namespaceInfo reads the labels and annotations of a Namespace document.
 func namespaceInfo(d *manifest.Document) *policies.Namespace {
-	meta, _ := d.Object["metadata"].(map[string]any)
-	return &policies.Namespace{Name: d.Name(), Labels: stringMap(meta["labels"]), Annotations: stringMap(meta["annotations"])}
-}
-
-func stringMap(v any) map[string]string {
-	m, _ := v.(map[string]any)
-	out := make(map[string]string, len(m))
-	for k, x := range m {
-		if s, ok := x.(string); ok {
-			out[k] = s
-		}
-	}
-	return out
+	return policies.NamespaceOfObject(d.Name(), d.Object)
 }
 
 // explain traces every rule that reported on the object; a failure to explain
