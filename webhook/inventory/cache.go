@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
@@ -73,8 +74,12 @@ func (c *Cache) Start(ctx context.Context) error {
 			return fmt.Errorf("inventory %s: %w", kind, err)
 		}
 		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    func(any) { c.markDirty() },
-			UpdateFunc: func(any, any) { c.markDirty() },
+			AddFunc: func(any) { c.markDirty() },
+			UpdateFunc: func(old, cur any) {
+				if changed(old, cur) {
+					c.markDirty()
+				}
+			},
 			DeleteFunc: func(any) { c.markDirty() },
 		}); err != nil {
 			return fmt.Errorf("inventory %s: %w", kind, err)
@@ -231,6 +236,32 @@ func hasVerbs(have []string, want ...string) bool {
 		}
 	}
 	return true
+}
+
+// statusRead are the kinds whose status a rule reads (a VPA's recommendation,
+// an EC2NodeClass's subnets, a PersistentVolume's phase).
+var statusRead = map[string]bool{"VerticalPodAutoscaler": true, "EC2NodeClass": true, "PersistentVolume": true}
+
+// changed tells whether an update matters to the rules: status-only updates
+// (Node heartbeats, rollout progress) of other kinds would otherwise rebuild
+// the inventory all the time.
+func changed(old, cur any) bool {
+	o, ok1 := old.(*unstructured.Unstructured)
+	n, ok2 := cur.(*unstructured.Unstructured)
+	if !ok1 || !ok2 || statusRead[n.GetKind()] {
+		return true
+	}
+	strip := func(u *unstructured.Unstructured) map[string]any {
+		m := make(map[string]any, len(u.Object))
+		for k, v := range u.Object {
+			if k != "status" && k != "metadata" {
+				m[k] = v
+			}
+		}
+		m["labels"], m["annotations"], m["deleting"] = u.GetLabels(), u.GetAnnotations(), u.GetDeletionTimestamp() != nil
+		return m
+	}
+	return !equality.Semantic.DeepEqual(strip(o), strip(n))
 }
 
 // slim drops what no rule reads from cached objects.

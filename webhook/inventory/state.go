@@ -14,11 +14,20 @@ import (
 // Fresh installs the changes the informers have seen but the debounced rebuild
 // has not yet: an admission right after a change (a deleted default-deny
 // policy, then a new workload) is judged against it. Cheap when nothing changed.
+//
+// Rebuilds on the admission path are at most one per freshWindow: under a burst
+// of changes requests share a rebuild instead of each paying for one.
 func (c *Cache) Fresh(ctx context.Context) {
-	if c.stores != nil && c.pending.Swap(false) {
+	if c.stores == nil || !c.pending.Load() || c.Age() < freshWindow {
+		return
+	}
+	if c.pending.Swap(false) {
 		c.flush(ctx)
 	}
 }
+
+// freshWindow bounds how often the admission path rebuilds the inventory.
+const freshWindow = 50 * time.Millisecond
 
 // Age is how long ago the inventory was built from the cluster.
 func (c *Cache) Age() time.Duration {
