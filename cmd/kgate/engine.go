@@ -28,7 +28,7 @@ type engineFlags struct {
 
 func (f *engineFlags) register(fl *pflag.FlagSet, withConfig bool) {
 	fl.StringArrayVar(&f.policyDirs, "policies", nil, "add the Rego policies of `DIR` to the built-in ones (repeatable)")
-	fl.StringVar(&f.paramsFile, "params", "", "YAML `FILE` of parameter values overriding the defaults (see kgate policies); --config supersedes it")
+	fl.StringVar(&f.paramsFile, "params", "", "YAML `FILE` of parameter values overriding the defaults (see kgate policies); not with --config, whose params: section does the same")
 	if withConfig {
 		fl.StringVar(&f.configFile, "config", "", "kgate configuration `FILE` (kind: Config): actions per rule and namespace, parameters, exemptions, dry-run; kgate config default prints one")
 	}

@@ -88,7 +88,7 @@ a Kubernetes Event, and the last good policies stay in force.`,
 	fl.StringVar(&f.webhookConfig, "webhook-configuration", "kgate", "`NAME` of the mutating and validating webhook configurations --self-signed updates")
 	fl.DurationVar(&f.auditInterval, "audit-interval", 10*time.Minute, "audit the cluster this often (and after each configuration change) and write OpenReports Reports; 0 disables the in-cluster audit")
 	fl.IntVar(&f.auditMaxResults, "audit-max-results", 100, "most results kept in one Report (the summary counts all of them), so reports stay small however large the cluster is")
-	fl.BoolVar(&f.leaderElect, "leader-elect", false, "elect a leader among replicas (Lease in --namespace) so that one replica audits; every replica serves the webhooks")
+	fl.BoolVar(&f.leaderElect, "leader-elect", false, "elect a leader among replicas (a Lease in the Pod's namespace, else --namespace) so that one replica audits and generates policies; every replica serves the webhooks")
 	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig `FILE` of the cluster (default: in-cluster, then $KUBECONFIG)")
 	fl.StringVar(&f.certOptions.Service, "service", "kgate", "webhook Service name, for the certificate's DNS names")
 	fl.StringVar(&f.certOptions.Namespace, "namespace", "kgate-system", "webhook Service namespace, for the certificate's DNS names")
