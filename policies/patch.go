@@ -202,21 +202,24 @@ func arrayIndex(seg string, n int, allowEnd bool) (int, error) {
 	return idx, nil
 }
 
-func deepCopy(v any) any {
+func deepCopy(v any) any { return mapJSON(v, func(x any) any { return x }) }
+
+// mapJSON copies a JSON-shaped value, passing every leaf through leaf.
+func mapJSON(v any, leaf func(any) any) any {
 	switch c := v.(type) {
 	case map[string]any:
 		m := make(map[string]any, len(c))
 		for k, x := range c {
-			m[k] = deepCopy(x)
+			m[k] = mapJSON(x, leaf)
 		}
 		return m
 	case []any:
 		s := make([]any, len(c))
 		for i, x := range c {
-			s[i] = deepCopy(x)
+			s[i] = mapJSON(x, leaf)
 		}
 		return s
 	default:
-		return v
+		return leaf(v)
 	}
 }

@@ -96,30 +96,19 @@ func (s paramSchemas) validate(user map[string]any) error {
 // expects: it accepts map[string]any, []any, string, bool, nil, float64 and
 // json.Number-like numbers, but not Go ints.
 func jsonValue(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(t))
-		for k, x := range t {
-			m[k] = jsonValue(x)
+	return mapJSON(v, func(x any) any {
+		switch t := x.(type) {
+		case int:
+			return float64(t)
+		case int64:
+			return float64(t)
+		case int32:
+			return float64(t)
+		case uint64:
+			return float64(t)
 		}
-		return m
-	case []any:
-		l := make([]any, len(t))
-		for i, x := range t {
-			l[i] = jsonValue(x)
-		}
-		return l
-	case int:
-		return float64(t)
-	case int64:
-		return float64(t)
-	case int32:
-		return float64(t)
-	case uint64:
-		return float64(t)
-	default:
-		return v
-	}
+		return x
+	})
 }
 
 // schemaError flattens the library's nested error into one line per cause.
