@@ -79,19 +79,19 @@ func toJSONValue(v any) (any, error) {
 
 // evaluate decodes the request and runs the engine; a non-nil response is the
 // error answer to return as is.
-func evaluate(ctx context.Context, e *policies.Engine, ns NamespaceLookup, state State, m *Metrics, req *admission.Request) (*policies.Decision, *policies.Input, *admission.Response) {
+func (s *Sources) evaluate(ctx context.Context, e *policies.Engine, req *admission.Request) (*policies.Decision, *policies.Input, *admission.Response) {
 	in, err := Input(&req.AdmissionRequest)
 	if err != nil {
 		resp := admission.Errored(http.StatusBadRequest, err)
 		return nil, nil, &resp
 	}
-	in.NamespaceInfo = namespaceInfo(ctx, in, ns)
-	if state != nil {
-		state.Fresh(ctx)
+	in.NamespaceInfo = namespaceInfo(ctx, in, s.Namespaces)
+	if s.State != nil {
+		s.State.Fresh(ctx)
 	}
 	start := time.Now()
 	d, err := e.Evaluate(ctx, in)
-	m.observeEvaluation(time.Since(start))
+	s.Metrics.observeEvaluation(time.Since(start))
 	if err != nil {
 		resp := admission.Errored(http.StatusInternalServerError, err)
 		return nil, nil, &resp

@@ -16,8 +16,8 @@ func TestMetricsRecordDecisionsAndFindings(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := testEngine(t)
-	mut := &Mutator{Engines: Fixed{e}, Metrics: m}
-	val := &Validator{Engines: Fixed{e}, Metrics: m}
+	mut := &Mutator{Sources{Engines: Fixed{e}, Metrics: m}}
+	val := &Validator{Sources{Engines: Fixed{e}, Metrics: m}}
 	ctx := context.Background()
 	mut.Handle(ctx, request(admissionv1.Create, "storage.k8s.io", "v1", "StorageClass", "", "ebs-gp2", gp2Class, ""))
 	val.Handle(ctx, request(admissionv1.Create, "karpenter.sh", "v1", "NodePool", "", "training-p5", multiZonePool, ""))

@@ -18,15 +18,7 @@ import (
 // mutate findings and records the rules in the kgate.dev/mutated annotation.
 // Evaluating the patched object again yields no patch, so reinvocation
 // (reinvocationPolicy: IfNeeded) changes nothing.
-type Mutator struct {
-	Engines EngineSource
-	// Namespaces, when set, looks up the namespace of the object under review.
-	Namespaces NamespaceLookup
-	// State, when set, is brought up to date before each evaluation.
-	State State
-	// Metrics, when set, records every answer.
-	Metrics *Metrics
-}
+type Mutator struct{ Sources }
 
 var _ admission.Handler = (*Mutator)(nil)
 
@@ -37,7 +29,7 @@ func (m *Mutator) Handle(ctx context.Context, req admission.Request) admission.R
 		m.Metrics.observe("mutate", string(req.Operation), req.Kind.Kind, "allowed", start, nil)
 		return admission.Allowed("")
 	}
-	d, _, errResp := evaluate(ctx, m.Engines.Engine(), m.Namespaces, m.State, m.Metrics, &req)
+	d, _, errResp := m.evaluate(ctx, m.Engines.Engine(), &req)
 	if errResp != nil {
 		m.Metrics.observe("mutate", string(req.Operation), req.Kind.Kind, "error", start, nil)
 		return *errResp

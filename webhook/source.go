@@ -8,6 +8,17 @@ import (
 	"github.com/kgate-dev/kgate/policies"
 )
 
+// Sources is what both admission handlers read besides the request.
+type Sources struct {
+	Engines EngineSource
+	// Namespaces, when set, looks up the namespace of the object under review.
+	Namespaces NamespaceLookup
+	// State, when set, is brought up to date before each evaluation.
+	State State
+	// Metrics, when set, records every answer.
+	Metrics *Metrics
+}
+
 // EngineSource yields the engine one request is evaluated with. Reloading swaps
 // the engine behind it; a request keeps the engine it started with.
 type EngineSource interface {

@@ -48,10 +48,10 @@ func TestReferentialDenyIsRechecked(t *testing.T) {
 		"spec":     map[string]any{"podSelector": map[string]any{}, "policyTypes": []any{"Ingress"}}}
 	live.Add("NetworkPolicy", "genai", "deny-all", other)
 	state := &fakeState{e: e, live: live}
-	v := &Validator{Engines: Fixed{e}, State: state}
+	v := &Validator{Sources{Engines: Fixed{e}, State: state}}
 	req := request(admissionv1.Delete, "networking.k8s.io", "v1", "NetworkPolicy", "genai", "default-deny-ingress", "", defaultDeny)
 
-	stale := (&Validator{Engines: Fixed{e}}).Handle(ctx, req)
+	stale := (&Validator{Sources{Engines: Fixed{e}}}).Handle(ctx, req)
 	if stale.Allowed || !strings.Contains(stale.Result.Message, "NETPOL-001") {
 		t.Fatalf("without re-check the stale cache must deny the delete, got %+v", stale.Result)
 	}

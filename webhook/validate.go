@@ -21,18 +21,10 @@ var errNotObject = errors.New("patched object is not a JSON object")
 // mutating webhook ran: deny findings reject the request with one message that
 // names each rule, field and fix; warn findings, and mutate findings whose patch
 // was not applied (the mutating webhook was skipped), become admission warnings,
-// which kubectl prints.
-type Validator struct {
-	Engines EngineSource
-	// Namespaces, when set, looks up the namespace of the object under review.
-	Namespaces NamespaceLookup
-	// State, when set, is brought up to date before each evaluation; a deny of
-	// a referential rule is re-checked against the API server before it is
-	// returned, and referential findings say how old the state they saw was.
-	State State
-	// Metrics, when set, records every answer.
-	Metrics *Metrics
-}
+// which kubectl prints. With a State, a deny of a referential rule is re-checked
+// against the API server before it is returned, and referential findings say how
+// old the state they saw was.
+type Validator struct{ Sources }
 
 var _ admission.Handler = (*Validator)(nil)
 
@@ -40,7 +32,7 @@ var _ admission.Handler = (*Validator)(nil)
 func (v *Validator) Handle(ctx context.Context, req admission.Request) admission.Response {
 	start := time.Now()
 	e := v.Engines.Engine()
-	d, in, errResp := evaluate(ctx, e, v.Namespaces, v.State, v.Metrics, &req)
+	d, in, errResp := v.evaluate(ctx, e, &req)
 	if errResp != nil {
 		v.Metrics.observe("validate", string(req.Operation), req.Kind.Kind, "error", start, nil)
 		return *errResp

@@ -71,7 +71,7 @@ func applyResponse(t *testing.T, original string, resp admission.Response) map[s
 }
 
 func TestMutator(t *testing.T) {
-	m := &Mutator{Engines: Fixed{testEngine(t)}}
+	m := &Mutator{Sources{Engines: Fixed{testEngine(t)}}}
 	tests := []struct {
 		name    string
 		req     admission.Request
@@ -124,7 +124,7 @@ func TestMutator(t *testing.T) {
 }
 
 func TestValidator(t *testing.T) {
-	v := &Validator{Engines: Fixed{testEngine(t)}}
+	v := &Validator{Sources{Engines: Fixed{testEngine(t)}}}
 	deny := v.Handle(context.Background(), request(admissionv1.Create, "karpenter.sh", "v1", "NodePool", "", "training-p5", multiZonePool, ""))
 	if deny.Allowed || deny.Result.Code != http.StatusForbidden {
 		t.Fatalf("multi-zone training pool: want 403, got %+v", deny.Result)
@@ -177,7 +177,7 @@ func FuzzAdmissionReview(f *testing.F) {
 	f.Add([]byte(`{"request":null}`))
 	f.Add([]byte(`not json`))
 	e := testEngine(f)
-	hooks := []*admission.Webhook{{Handler: &Mutator{Engines: Fixed{e}}}, {Handler: &Validator{Engines: Fixed{e}}}}
+	hooks := []*admission.Webhook{{Handler: &Mutator{Sources{Engines: Fixed{e}}}}, {Handler: &Validator{Sources{Engines: Fixed{e}}}}}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, h := range hooks {
 			req := httptest.NewRequest(http.MethodPost, "/validate", bytes.NewReader(body))

@@ -174,8 +174,9 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	}
 	ns := namespaceLookup(mgr.GetClient())
 	// GetWebhookServer also hands the server to the manager to start.
-	mgr.GetWebhookServer().Register("/mutate", &admission.Webhook{Handler: &webhook.Mutator{Engines: engines, Namespaces: ns, State: inv, Metrics: m}})
-	mgr.GetWebhookServer().Register("/validate", &admission.Webhook{Handler: &webhook.Validator{Engines: engines, Namespaces: ns, State: inv, Metrics: m}})
+	sources := webhook.Sources{Engines: engines, Namespaces: ns, State: inv, Metrics: m}
+	mgr.GetWebhookServer().Register("/mutate", &admission.Webhook{Handler: &webhook.Mutator{Sources: sources}})
+	mgr.GetWebhookServer().Register("/validate", &admission.Webhook{Handler: &webhook.Validator{Sources: sources}})
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return err
 	}

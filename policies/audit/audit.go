@@ -173,7 +173,7 @@ func evaluate(ctx context.Context, e *policies.Engine, rep *report.Report, u *un
 		evalOpts = append(evalOpts, policies.WithScope())
 	}
 	d, err := e.Evaluate(ctx, in, evalOpts...)
-	where := Location(kind, ns, u.GetName())
+	where := location(kind, ns, u.GetName())
 	if err != nil {
 		rep.Errors = append(rep.Errors, report.Error{File: where, Message: err.Error()})
 		return
@@ -198,9 +198,9 @@ func evaluate(ctx context.Context, e *policies.Engine, rep *report.Report, u *un
 	}
 }
 
-// Location names an object of the cluster where a manifest finding names a file:
+// location names an object of the cluster where a manifest finding names a file:
 // namespace/<ns>/<kind>/<name>, or cluster/<kind>/<name>.
-func Location(kind, ns, name string) string {
+func location(kind, ns, name string) string {
 	if ns == "" {
 		return "cluster/" + strings.ToLower(kind) + "/" + name
 	}

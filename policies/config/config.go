@@ -134,9 +134,6 @@ func Parse(file string, b []byte) (*Config, error) {
 	return &c, nil
 }
 
-// File is the path the configuration was read from.
-func (c *Config) File() string { return c.file }
-
 func (c *Config) errorf(line int, format string, args ...any) error {
 	return fmt.Errorf("%s:%d: %s", c.file, line, fmt.Sprintf(format, args...))
 }

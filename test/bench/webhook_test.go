@@ -52,7 +52,7 @@ func BenchmarkWebhookLoad(b *testing.B) {
 		b.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/validate", &admission.Webhook{Handler: &webhook.Validator{Engines: webhook.Fixed{E: e}}})
+	mux.Handle("/validate", &admission.Webhook{Handler: &webhook.Validator{Sources: webhook.Sources{Engines: webhook.Fixed{E: e}}}})
 	srv := httptest.NewTLSServer(mux)
 	defer srv.Close()
 	const conns = 64
