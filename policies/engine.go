@@ -14,6 +14,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+
+	"github.com/kgate-dev/kgate/policies/internal/vm"
 )
 
 // Options configure an Engine.
@@ -30,6 +32,10 @@ type Options struct {
 	Debug bool
 	// Now returns the current time for exemption expiry; nil means time.Now.
 	Now func() time.Time
+	// TopDown evaluates with OPA's topdown interpreter instead of the planned
+	// program. Both give the same decisions (the tests check it on every corpus
+	// object); topdown is slower and exists to cross-check. Debug implies it.
+	TopDown bool
 }
 
 // Engine evaluates objects against a compiled policy set. It is safe for
@@ -49,6 +55,11 @@ type Engine struct {
 	compiler   *ast.Compiler
 	byKind     map[string]*ruleSet
 	wildcard   *ruleSet
+	// prog is the planned program of every rule and funcs its entry points by rule
+	// ID; nil prog means topdown evaluation.
+	prog  *vm.Program
+	funcs map[string]ruleFuncs
+	data  *dataDoc
 }
 
 // New loads the built-in rules and the user's policy directories, compiles them
@@ -91,9 +102,23 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		compiler:   c,
 		byKind:     map[string]*ruleSet{},
 		store:      newStore(defaults),
+		data:       &dataDoc{},
 	}
 	for _, r := range rules {
 		e.byID[r.ID] = r
+	}
+	if !opts.TopDown && !opts.Debug {
+		prog, funcs, err := plan(ctx, c, e.store, rules)
+		if err != nil {
+			return nil, err
+		}
+		e.prog, e.funcs = prog, map[string]ruleFuncs{}
+		for i, r := range rules {
+			e.funcs[r.ID] = funcs[i]
+		}
+		if err := e.data.refresh(ctx, e.store); err != nil {
+			return nil, err
+		}
 	}
 	if err := e.prepare(ctx); err != nil {
 		return nil, err
@@ -141,7 +166,10 @@ func (e *Engine) InventoryKinds() []string {
 type ruleSet struct {
 	rules []*Rule
 	// plain evaluates violation and patch; scoped also reports which rules apply.
+	// Both are unset when the engine evaluates the planned program.
 	plain, scoped rego.PreparedEvalQuery
+	// funcs are the rules' planned functions, in the order of rules.
+	funcs []ruleFuncs
 }
 
 func (e *Engine) prepare(ctx context.Context) error {
@@ -163,6 +191,12 @@ func (e *Engine) prepare(ctx context.Context) error {
 		}
 		if len(rs.rules) == 0 {
 			return nil, nil
+		}
+		if e.prog != nil {
+			for _, r := range rs.rules {
+				rs.funcs = append(rs.funcs, e.funcs[r.ID])
+			}
+			return rs, nil
 		}
 		var err error
 		if rs.plain, err = e.prepareQuery(ctx, rs.rules, false); err != nil {

@@ -6,7 +6,6 @@ import (
 	"sort"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/rego"
 )
 
 // GVK is the group, version and kind of the object under review.
@@ -89,22 +88,11 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input, opts ...EvalOption) (*
 	if rs == nil {
 		return &Decision{}, nil
 	}
-	inputV, err := e.inputValue(in)
+	out, release, err := e.run(ctx, rs, in, cfg.scope)
 	if err != nil {
 		return nil, err
 	}
-	q := rs.plain
-	if cfg.scope {
-		q = rs.scoped
-	}
-	results, err := q.Eval(ctx, rego.EvalParsedInput(inputV))
-	if err != nil {
-		return nil, fmt.Errorf("evaluate %s %s: %w", in.Kind.Kind, in.Name, err)
-	}
-	if len(results) != 1 {
-		return nil, fmt.Errorf("evaluate %s %s: query returned %d results", in.Kind.Kind, in.Name, len(results))
-	}
-	b := results[0].Bindings
+	defer release()
 	d := &Decision{}
 	var mutations [][]PatchOp
 	var objAnn map[string]string
@@ -115,11 +103,19 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input, opts ...EvalOption) (*
 			continue
 		}
 		if cfg.scope && r.hasApplies {
-			if a, _ := b[fmt.Sprintf("a%d", i)].([]any); len(a) > 0 {
+			applies, err := out.applies(i)
+			if err != nil {
+				return nil, err
+			}
+			if applies {
 				d.InScope = append(d.InScope, r.ID)
 			}
 		}
-		findings, err := parseViolations(r, b[fmt.Sprintf("v%d", i)])
+		v, err := out.violation(i)
+		if err != nil {
+			return nil, err
+		}
+		findings, err := parseViolations(r, v)
 		if err != nil {
 			return nil, err
 		}
@@ -143,7 +139,11 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input, opts ...EvalOption) (*
 		}
 		var ops []PatchOp
 		if r.hasPatch && anyMutate(findings) {
-			if ops, err = parsePatch(r, b[fmt.Sprintf("p%d", i)]); err != nil {
+			p, err := out.patch(i)
+			if err != nil {
+				return nil, err
+			}
+			if ops, err = parsePatch(r, p); err != nil {
 				return nil, err
 			}
 			mutations = append(mutations, ops)

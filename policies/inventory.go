@@ -61,5 +61,8 @@ func (e *Engine) SetInventory(ctx context.Context, inv *Inventory) error {
 	if err != nil {
 		return fmt.Errorf("write inventory: %w", err)
 	}
+	if e.prog != nil {
+		return e.data.refresh(ctx, e.store)
+	}
 	return nil
 }
