@@ -3,6 +3,7 @@ package vm
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/topdown"
@@ -16,11 +17,33 @@ type builtin struct {
 	// relation built-ins (walk) yield many outputs; the plan expects them
 	// collected in one array it then scans.
 	relation bool
+	native   func([]*ast.Term) (*ast.Term, bool)
+}
+
+// natives replace OPA's implementation where it is needlessly costly; each
+// returns handled=false to defer to OPA's on inputs it does not cover exactly.
+var natives = map[string]func(args []*ast.Term) (out *ast.Term, handled bool){
+	// OPA builds a strings.Replacer (a 6 KB table) per call; for a non-empty
+	// pattern strings.ReplaceAll gives the same string.
+	"replace": func(args []*ast.Term) (*ast.Term, bool) {
+		s, ok1 := args[0].Value.(ast.String)
+		old, ok2 := args[1].Value.(ast.String)
+		n, ok3 := args[2].Value.(ast.String)
+		if !ok1 || !ok2 || !ok3 || old == "" {
+			return nil, false
+		}
+		r := strings.ReplaceAll(string(s), string(old), string(n))
+		if r == string(s) {
+			return args[0], true
+		}
+		return ast.InternedTerm(r), true
+	},
 }
 
 func (ev *Eval) builtin(b *builtin, args []operand, fr []*ast.Term) (*ast.Term, error) {
-	var buf [4]*ast.Term
-	terms := buf[:0]
+	// Built-ins never call back into the VM, so one argument buffer and one
+	// output slot per evaluation suffice and nothing is allocated per call.
+	terms := ev.args[:0]
 	for _, a := range args {
 		t := read(a, fr)
 		if t == nil {
@@ -28,16 +51,16 @@ func (ev *Eval) builtin(b *builtin, args []operand, fr []*ast.Term) (*ast.Term, 
 		}
 		terms = append(terms, t)
 	}
-	var out *ast.Term
-	var all []*ast.Term
-	err := b.fn(ev.bctx, terms, func(t *ast.Term) error {
-		if b.relation {
-			all = append(all, t)
-			return nil
+	ev.args = terms
+	if b.native != nil {
+		if out, ok := b.native(terms); ok {
+			clear(terms)
+			return out, nil
 		}
-		out = t
-		return nil
-	})
+	}
+	ev.out, ev.outs, ev.relation = nil, ev.outs[:0], b.relation
+	err := b.fn(ev.bctx, terms, ev.collectF)
+	clear(terms)
 	if err != nil {
 		// Like topdown without strict built-in errors, a failing built-in is
 		// undefined unless it halts evaluation.
@@ -47,9 +70,23 @@ func (ev *Eval) builtin(b *builtin, args []operand, fr []*ast.Term) (*ast.Term, 
 		return nil, nil
 	}
 	if b.relation {
-		return ast.ArrayTerm(all...), nil
+		t := ast.ArrayTerm(ev.outs...)
+		clear(ev.outs)
+		return t, nil
 	}
+	out := ev.out
+	ev.out = nil
 	return out, nil
+}
+
+// collect receives a built-in's outputs; see builtin.
+func (ev *Eval) collect(t *ast.Term) error {
+	if ev.relation {
+		ev.outs = append(ev.outs, t)
+		return nil
+	}
+	ev.out = t
+	return nil
 }
 
 func jsonNumber(t *ast.Term) json.Number {

@@ -46,6 +46,15 @@ type Eval struct {
 	ret    *ast.Term
 	cur    *function
 	result []*ast.Term
+	// Built-in call state; see builtin.
+	args     []*ast.Term
+	out      *ast.Term
+	outs     []*ast.Term
+	relation bool
+	collectF func(*ast.Term) error
+	// Scan states by nesting depth; see scan.
+	scans []*scanState
+	depth int
 }
 
 var evalPool sync.Pool
@@ -56,6 +65,7 @@ func (p *Program) NewEval(ctx context.Context, input, data *ast.Term, now time.T
 	ev, _ := evalPool.Get().(*Eval)
 	if ev == nil || ev.p != p {
 		ev = &Eval{p: p, memo: make([]*ast.Term, len(p.funcs)), stamp: make([]uint32, len(p.funcs)), stack: make([]*ast.Term, 4096)}
+		ev.collectF = ev.collect
 	}
 	ev.gen++
 	if ev.gen == 0 {
@@ -314,44 +324,80 @@ func (ev *Eval) run(b block, fr []*ast.Term) (int, error) {
 	return fellThrough, nil
 }
 
-// scan runs the block once per element. Within the body depth 0 continues with
-// the next element and depth 1 leaves the scan, as the Wasm loop does.
+// scan runs the block once per element of the source.
 func (ev *Eval) scan(in *instr, fr []*ast.Term) (int, error) {
 	src := fr[in.target]
 	if src == nil {
 		return fellThrough, nil
 	}
-	out, body := fellThrough, in.blocks[0]
-	var err error
-	step := func(k, v *ast.Term) bool {
-		fr[in.key], fr[in.value] = k, v
-		var r int
-		r, err = ev.run(body, fr)
-		switch {
-		case err != nil || r == returned:
-			out = r
-			return true
-		case r == 1:
-			return true
-		case r > 1:
-			out = r - 2
-			return true
-		}
-		return false
-	}
 	switch v := src.Value.(type) {
 	case *ast.Array:
 		for i := 0; i < v.Len(); i++ {
-			if step(ast.InternedTerm(i), v.Elem(i)) {
-				break
+			if stop, out, err := ev.step(in, fr, ast.InternedTerm(i), v.Elem(i)); stop {
+				return out, err
 			}
 		}
-	case ast.Object:
-		v.Until(step)
-	case ast.Set:
-		v.Until(func(e *ast.Term) bool { return step(e, e) })
+	case ast.Object, ast.Set:
+		// Objects and sets iterate through callbacks; a scan state per nesting
+		// depth, reused across evaluations, keeps them from allocating closures.
+		if ev.depth == len(ev.scans) {
+			st := &scanState{ev: ev}
+			st.objF, st.setF = st.objStep, st.setStep
+			ev.scans = append(ev.scans, st)
+		}
+		st := ev.scans[ev.depth]
+		ev.depth++
+		st.in, st.fr, st.out, st.err = in, fr, fellThrough, nil
+		if o, ok := v.(ast.Object); ok {
+			o.Until(st.objF)
+		} else {
+			v.(ast.Set).Until(st.setF)
+		}
+		ev.depth--
+		out, err := st.out, st.err
+		st.in, st.fr, st.err = nil, nil, nil
+		return out, err
 	}
-	return out, err
+	return fellThrough, nil
+}
+
+type scanState struct {
+	ev   *Eval
+	in   *instr
+	fr   []*ast.Term
+	out  int
+	err  error
+	objF func(k, v *ast.Term) bool
+	setF func(e *ast.Term) bool
+}
+
+func (st *scanState) objStep(k, v *ast.Term) bool {
+	var stop bool
+	stop, st.out, st.err = st.ev.step(st.in, st.fr, k, v)
+	return stop
+}
+
+func (st *scanState) setStep(e *ast.Term) bool {
+	var stop bool
+	stop, st.out, st.err = st.ev.step(st.in, st.fr, e, e)
+	return stop
+}
+
+// step runs a scan's body for one element. Within the body depth 0 continues with
+// the next element and depth 1 leaves the scan, as the Wasm loop does; deeper
+// breaks and returns leave the enclosing blocks too.
+func (ev *Eval) step(in *instr, fr []*ast.Term, k, v *ast.Term) (stop bool, out int, err error) {
+	fr[in.key], fr[in.value] = k, v
+	r, err := ev.run(in.blocks[0], fr)
+	switch {
+	case err != nil || r == returned:
+		return true, r, err
+	case r == 1:
+		return true, fellThrough, nil
+	case r > 1:
+		return true, r - 2, nil
+	}
+	return false, fellThrough, nil
 }
 
 func (ev *Eval) withStmt(in *instr, fr []*ast.Term) (int, error) {

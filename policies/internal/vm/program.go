@@ -350,7 +350,7 @@ func (c *compiler) builtin(name string) (*builtin, error) {
 	if fn == nil || !ok {
 		return nil, fmt.Errorf("unsupported built-in function %s", name)
 	}
-	b := &builtin{name: name, fn: fn, relation: decl.Relation}
+	b := &builtin{name: name, fn: fn, relation: decl.Relation, native: natives[name]}
 	c.builtins[name] = b
 	return b, nil
 }
