@@ -60,6 +60,9 @@ type Engine struct {
 	prog  *vm.Program
 	funcs map[string]ruleFuncs
 	data  *dataDoc
+	// cache keeps rule values that depend on parameters and data only; it
+	// belongs to this engine's parameters.
+	cache *vm.Cache
 }
 
 // New loads the built-in rules and the user's policy directories, compiles them
@@ -112,7 +115,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		if err != nil {
 			return nil, err
 		}
-		e.prog, e.funcs = prog, map[string]ruleFuncs{}
+		e.prog, e.funcs, e.cache = prog, map[string]ruleFuncs{}, vm.NewCache()
 		for i, r := range rules {
 			e.funcs[r.ID] = funcs[i]
 		}
@@ -260,6 +263,9 @@ func (e *Engine) Configure(ctx context.Context, params map[string]any, s *Settin
 	}
 	c := *e
 	c.params, c.paramsV, c.settings = merged, ast.NewTerm(pv), s
+	if c.prog != nil {
+		c.cache = vm.NewCache()
+	}
 	for _, r := range e.rules {
 		if s.offEverywhere(r.ID) || e.settings.offEverywhere(r.ID) {
 			// The set of prepared rules changes: prepare again (no compilation).

@@ -26,7 +26,7 @@ func (e *Engine) run(ctx context.Context, rs *ruleSet, in *Input, scope bool) (o
 		return nil, nil, err
 	}
 	if e.prog != nil {
-		ev := e.prog.NewEval(ctx, ast.NewTerm(inputV), e.data.v.Load(), e.now())
+		ev := e.prog.NewEval(ctx, ast.NewTerm(inputV), e.data.v.Load(), e.now(), e.cache)
 		return &planned{ev: ev, rs: rs, in: in}, ev.Release, nil
 	}
 	q := rs.plain

@@ -127,24 +127,31 @@ http_by("", port_name, number) if {
 	number in http_port_numbers
 }
 
-namespace_services := object.get(data.inventory, ["namespace", lib.namespace, "Service"], {})
+# stored_http_lb_services indexes the stored LoadBalancer Services that serve HTTP
+# by namespace. It reads only the inventory and the parameters, so kgate's
+# evaluator computes it once per inventory rather than once per Service reviewed.
+stored_http_lb_services[ns] := names if {
+	some ns, kinds in data.inventory.namespace
+	names := {n |
+		some n, svc in object.get(kinds, "Service", {})
+		aws_lb(object.get(svc, ["spec", "type"], ""), object.get(svc, ["spec", "loadBalancerClass"], null))
+		some port in lib.get(object.get(svc, "spec", {}), "ports", [])
+		http_port(port)
+	}
+}
 
 # http_lb_services: the namespace's LoadBalancer Services that serve HTTP, by name; the
-# Service under review replaces its stored version.
-http_lb_services contains n if {
-	some n, svc in namespace_services
-	not own_service(n)
-	aws_lb(object.get(svc, ["spec", "type"], ""), object.get(svc, ["spec", "loadBalancerClass"], null))
-	some port in lib.get(svc.spec, "ports", [])
-	http_port(port)
-}
+# Service under review replaces its stored version. Set operations keep the cost
+# per review independent of the number of Services in the namespace.
+http_lb_services := (object.get(stored_http_lb_services, lib.namespace, set()) - own_name) | own_http
 
-http_lb_services contains name if http_service
+own_name := {name} if lib.kind == "Service"
 
-own_service(n) if {
-	lib.kind == "Service"
-	n == name
-}
+else := set()
+
+own_http := {name} if http_service
+
+else := set()
 
 http_service if {
 	applies

@@ -18,6 +18,9 @@ type builtin struct {
 	// collected in one array it then scans.
 	relation bool
 	native   func([]*ast.Term) (*ast.Term, bool)
+	// volatile built-ins (time.now_ns, rand.intn, http.send) may return another
+	// value in the next evaluation.
+	volatile bool
 }
 
 // natives replace OPA's implementation where it is needlessly costly; each

@@ -34,6 +34,7 @@ func (e *ConflictError) Error() string {
 // call Release when done.
 type Eval struct {
 	p      *Program
+	cache  *Cache
 	input  *ast.Term
 	data   *ast.Term
 	bctx   topdown.BuiltinContext
@@ -60,8 +61,9 @@ type Eval struct {
 var evalPool sync.Pool
 
 // NewEval starts an evaluation of input against data. now is the wall clock
-// time built-ins see (time.now_ns).
-func (p *Program) NewEval(ctx context.Context, input, data *ast.Term, now time.Time) *Eval {
+// time built-ins see (time.now_ns). cache, if not nil, keeps the values of pure
+// rules across evaluations with the same input.params.
+func (p *Program) NewEval(ctx context.Context, input, data *ast.Term, now time.Time, cache *Cache) *Eval {
 	ev, _ := evalPool.Get().(*Eval)
 	if ev == nil || ev.p != p {
 		ev = &Eval{p: p, memo: make([]*ast.Term, len(p.funcs)), stamp: make([]uint32, len(p.funcs)), stack: make([]*ast.Term, 4096)}
@@ -73,7 +75,7 @@ func (p *Program) NewEval(ctx context.Context, input, data *ast.Term, now time.T
 		clear(ev.stamp)
 		ev.gen = 1
 	}
-	ev.input, ev.data = input, data
+	ev.input, ev.data, ev.cache = input, data, cache
 	ev.bctx = topdown.BuiltinContext{
 		Context: ctx,
 		Time:    ast.NumberTerm(jsonInt(now.UnixNano())),
@@ -84,7 +86,7 @@ func (p *Program) NewEval(ctx context.Context, input, data *ast.Term, now time.T
 
 // Release returns the evaluation's buffers for reuse.
 func (ev *Eval) Release() {
-	ev.input, ev.data, ev.ret, ev.cur, ev.result = nil, nil, nil, nil, nil
+	ev.input, ev.data, ev.ret, ev.cur, ev.result, ev.cache = nil, nil, nil, nil, nil, nil
 	ev.bctx = topdown.BuiltinContext{}
 	evalPool.Put(ev)
 }
@@ -113,6 +115,13 @@ func (ev *Eval) call(f *function, args []operand, caller []*ast.Term) (*ast.Term
 	memo := f.memo && ev.with == 0
 	if memo && ev.stamp[f.idx] == ev.gen {
 		return ev.memo[f.idx], nil
+	}
+	shared := memo && f.pure && ev.cache != nil
+	if shared {
+		if v, ok := ev.cache.get(ev.data, f.idx); ok {
+			ev.memo[f.idx], ev.stamp[f.idx] = v, ev.gen
+			return v, nil
+		}
 	}
 	sp := ev.sp
 	fr := ev.frame(f.nlocals)
@@ -144,6 +153,9 @@ func (ev *Eval) call(f *function, args []operand, caller []*ast.Term) (*ast.Term
 	}
 	if memo {
 		ev.memo[f.idx], ev.stamp[f.idx] = v, ev.gen
+	}
+	if shared {
+		ev.cache.put(ev.data, f.idx, v)
 	}
 	return v, nil
 }

@@ -38,7 +38,10 @@ type function struct {
 	nlocals int
 	// memo is set for functions of input and data alone (rules, not user
 	// functions): their value is fixed for one evaluation, as in OPA's Wasm runtime.
-	memo   bool
+	memo bool
+	// pure is set for memoized functions that read nothing of the input but
+	// input.params; their values outlive an evaluation (see Cache).
+	pure   bool
 	blocks []block
 }
 
@@ -145,6 +148,7 @@ func Compile(pol *ir.Policy) (*Program, error) {
 		}
 		fn.nlocals = int(c.max) + 1
 	}
+	markPure(p.funcs)
 	return p, nil
 }
 
@@ -208,7 +212,8 @@ func (c *compiler) operands(a, b ir.Operand) (operand, operand, error) {
 func (c *compiler) local(l ir.Local) int32 { return c.see(int32(l)) }
 
 func (c *compiler) stmt(s ir.Stmt) (instr, error) {
-	var in instr
+	// Unused locals are -1, so that analyses never mistake them for local 0.
+	in := instr{a: operand{local: -1}, b: operand{local: -1}, target: -1, key: -1, value: -1}
 	var err error
 	switch s := s.(type) {
 	case *ir.NopStmt:
@@ -350,7 +355,7 @@ func (c *compiler) builtin(name string) (*builtin, error) {
 	if fn == nil || !ok {
 		return nil, fmt.Errorf("unsupported built-in function %s", name)
 	}
-	b := &builtin{name: name, fn: fn, relation: decl.Relation, native: natives[name]}
+	b := &builtin{name: name, fn: fn, relation: decl.Relation, native: natives[name], volatile: decl.Nondeterministic}
 	c.builtins[name] = b
 	return b, nil
 }
