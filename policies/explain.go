@@ -24,12 +24,15 @@ type Explanation struct {
 
 // Explain evaluates one rule on in with tracing. It compiles a query for the
 // rule, so it belongs to debugging front ends (kgate check --explain), never to
-// the admission path. print() output is only kept when the engine was built
-// with Options.Debug.
+// the admission path. It needs an engine built with Options.Debug (or TopDown);
+// print() output is only kept with Debug.
 func (e *Engine) Explain(ctx context.Context, in *Input, id string) (*Explanation, error) {
 	r, ok := e.byID[id]
 	if !ok {
 		return nil, fmt.Errorf("no rule %s", id)
+	}
+	if e.compiler == nil {
+		return nil, fmt.Errorf("explain %s: the engine was built without Options.Debug and keeps no compiled modules to trace", id)
 	}
 	inputV, err := e.inputValue(in)
 	if err != nil {
