@@ -21,6 +21,15 @@ const (
 	returned    = -2
 )
 
+// Collections start as these shared empty values and are allocated on their
+// first element: most rules' violation sets and most defaults stay empty. They
+// are never modified; every statement that adds to a collection replaces them.
+var (
+	emptyArray  = ast.ArrayTerm()
+	emptyObject = ast.ObjectTerm()
+	emptySet    = ast.SetTerm()
+)
+
 // ConflictError reports a complete rule or object key with two different values,
 // which topdown reports as eval_conflict_error.
 type ConflictError struct{ Func, What string }
@@ -247,11 +256,11 @@ func (ev *Eval) run(b block, fr []*ast.Term) (int, error) {
 		case opReset:
 			fr[in.target] = nil
 		case opMakeArray:
-			fr[in.target] = ast.NewTerm(ast.NewArrayWithCapacity(in.n))
+			fr[in.target] = emptyArray
 		case opMakeObject:
-			fr[in.target] = ast.NewTerm(ast.NewObject())
+			fr[in.target] = emptyObject
 		case opMakeSet:
-			fr[in.target] = ast.NewTerm(ast.NewSet())
+			fr[in.target] = emptySet
 		case opEqual:
 			a, b := read(in.a, fr), read(in.b, fr)
 			if a == nil || b == nil || (a != b && ast.Compare(a.Value, b.Value) != 0) {
@@ -284,6 +293,10 @@ func (ev *Eval) run(b block, fr []*ast.Term) (int, error) {
 			}
 		case opArrayAppend:
 			t := fr[in.target]
+			if t == emptyArray {
+				t = ast.NewTerm(ast.NewArrayWithCapacity(in.n))
+				fr[in.target] = t
+			}
 			arr, ok := t.Value.(*ast.Array)
 			if !ok {
 				return 0, fmt.Errorf("array append to %s in %s", ast.ValueName(t.Value), ev.cur.name)
@@ -291,6 +304,9 @@ func (ev *Eval) run(b block, fr []*ast.Term) (int, error) {
 			// In place, like the Wasm runtime: every local holding this term sees it.
 			t.Value = arr.Append(read(in.a, fr))
 		case opObjectInsert, opObjectInsertOnce:
+			if fr[in.target] == emptyObject {
+				fr[in.target] = ast.NewTerm(ast.NewObject())
+			}
 			obj, ok := fr[in.target].Value.(ast.Object)
 			if !ok {
 				return 0, fmt.Errorf("object insert into %s in %s", ast.ValueName(fr[in.target].Value), ev.cur.name)
@@ -317,6 +333,9 @@ func (ev *Eval) run(b block, fr []*ast.Term) (int, error) {
 			}
 			fr[in.target] = ast.NewTerm(m)
 		case opSetAdd:
+			if fr[in.target] == emptySet {
+				fr[in.target] = ast.NewTerm(ast.NewSet())
+			}
 			s, ok := fr[in.target].Value.(ast.Set)
 			if !ok {
 				return 0, fmt.Errorf("set add to %s in %s", ast.ValueName(fr[in.target].Value), ev.cur.name)

@@ -139,6 +139,7 @@ func Compile(pol *ir.Policy) (*Program, error) {
 		for _, l := range f.Params {
 			c.see(int32(l))
 		}
+		c.mutated = mutations(f.Blocks)
 		for _, b := range f.Blocks {
 			cb, err := c.block(b)
 			if err != nil {
@@ -160,6 +161,8 @@ func (p *Program) Func(path string) (Func, bool) {
 }
 
 type compiler struct {
+	// mutated counts additions per local of the function being compiled.
+	mutated  map[ir.Local]int
 	strs     []*ast.Term
 	named    map[string]*function
 	builtins map[string]*builtin
@@ -175,14 +178,52 @@ func (c *compiler) see(l int32) int32 {
 
 func (c *compiler) block(b *ir.Block) (block, error) {
 	out := make(block, 0, len(b.Stmts))
-	for _, s := range b.Stmts {
-		in, err := c.stmt(s)
+	// consts are the locals of this block that hold a known constant (see fold).
+	consts := map[ir.Local]*ast.Term{}
+	for i := 0; i < len(b.Stmts); i++ {
+		if t, n := c.fold(b.Stmts[i:], consts); t != nil {
+			target := c.local(makeTarget(b.Stmts[i]))
+			out = append(out, instr{op: opAssign, a: operand{local: -1, term: t}, b: operand{local: -1}, target: target, key: -1, value: -1})
+			consts[makeTarget(b.Stmts[i])] = t
+			i += n - 1
+			continue
+		}
+		in, err := c.stmt(b.Stmts[i])
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, in)
+		switch s := b.Stmts[i].(type) {
+		case *ir.MakeNumberIntStmt, *ir.MakeNumberRefStmt, *ir.MakeNullStmt, *ir.AssignIntStmt:
+			consts[ir.Local(in.target)] = in.a.term
+		case *ir.AssignVarStmt:
+			if in.a.local < 0 {
+				consts[s.Target] = in.a.term
+			} else if t, ok := consts[ir.Local(in.a.local)]; ok {
+				consts[s.Target] = t
+			} else {
+				delete(consts, s.Target)
+			}
+		case *ir.BlockStmt, *ir.ScanStmt, *ir.NotStmt, *ir.WithStmt:
+			// Nested blocks may assign anything.
+			clear(consts)
+		default:
+			delete(consts, ir.Local(in.target))
+		}
 	}
 	return out, nil
+}
+
+func makeTarget(s ir.Stmt) ir.Local {
+	switch s := s.(type) {
+	case *ir.MakeSetStmt:
+		return s.Target
+	case *ir.MakeObjectStmt:
+		return s.Target
+	case *ir.MakeArrayStmt:
+		return s.Target
+	}
+	return -1
 }
 
 func (c *compiler) operand(o ir.Operand) (operand, error) {
