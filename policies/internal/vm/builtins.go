@@ -2,6 +2,7 @@ package vm
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -73,7 +74,8 @@ func (ev *Eval) builtin(b *builtin, args []operand, fr []*ast.Term) (*ast.Term, 
 		return nil, nil
 	}
 	if b.relation {
-		t := ast.ArrayTerm(ev.outs...)
+		// The array keeps the slice it is given; hand it a copy of the buffer.
+		t := ast.ArrayTerm(slices.Clone(ev.outs)...)
 		clear(ev.outs)
 		return t, nil
 	}
