@@ -28,6 +28,33 @@ var benchDeployment = map[string]any{
 	},
 }
 
+// benchStoredDeployment is benchDeployment as the API server sends it on UPDATE:
+// with managedFields, status and the last-applied annotation, which no rule reads.
+var benchStoredDeployment = func() map[string]any {
+	d := map[string]any{}
+	for k, v := range benchDeployment {
+		d[k] = v
+	}
+	fields := map[string]any{}
+	for _, f := range []string{"f:replicas", "f:selector", "f:strategy", "f:template", "f:revisionHistoryLimit", "f:progressDeadlineSeconds"} {
+		fields[f] = map[string]any{"f:metadata": map[string]any{"f:labels": map[string]any{".": map[string]any{}, "f:app": map[string]any{}}}, "f:spec": map[string]any{"f:containers": map[string]any{`k:{"name":"api"}`: map[string]any{".": map[string]any{}, "f:image": map[string]any{}, "f:name": map[string]any{}, "f:resources": map[string]any{}}}}}
+	}
+	meta := map[string]any{"name": "rag-app", "namespace": "genai", "labels": map[string]any{"app": "rag"},
+		"uid": "0d5c8e8a-8f8a-4b8e-9a57-3c1f0b1b2c3d", "resourceVersion": "123456", "generation": int64(4),
+		"annotations": map[string]any{"kubectl.kubernetes.io/last-applied-configuration": `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"annotations":{},"labels":{"app":"rag"},"name":"rag-app","namespace":"genai"},"spec":{"replicas":3}}`},
+		"managedFields": []any{
+			map[string]any{"manager": "kubectl-client-side-apply", "operation": "Update", "apiVersion": "apps/v1", "fieldsType": "FieldsV1", "fieldsV1": map[string]any{"f:spec": fields}},
+			map[string]any{"manager": "kube-controller-manager", "operation": "Update", "apiVersion": "apps/v1", "subresource": "status", "fieldsType": "FieldsV1", "fieldsV1": map[string]any{"f:status": fields}},
+		}}
+	d["metadata"] = meta
+	d["status"] = map[string]any{"observedGeneration": int64(4), "replicas": int64(3), "readyReplicas": int64(3), "availableReplicas": int64(3),
+		"conditions": []any{
+			map[string]any{"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable", "message": "Deployment has minimum availability."},
+			map[string]any{"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable", "message": "ReplicaSet \"rag-app-7d9c\" has successfully progressed."},
+		}}
+	return d
+}()
+
 var benchService = map[string]any{
 	"apiVersion": "v1", "kind": "Service",
 	"metadata": map[string]any{"name": "llama", "namespace": "genai", "annotations": map[string]any{
@@ -49,6 +76,7 @@ func BenchmarkEvaluate(b *testing.B) {
 	}{
 		{"Deployment", &Input{Operation: "CREATE", Kind: GVK{Group: "apps", Version: "v1", Kind: "Deployment"}, Namespace: "genai", Name: "rag-app", Object: benchDeployment}},
 		{"Service", &Input{Operation: "CREATE", Kind: GVK{Version: "v1", Kind: "Service"}, Namespace: "genai", Name: "llama", Object: benchService}},
+		{"StoredDeploymentUpdate", &Input{Operation: "UPDATE", Kind: GVK{Group: "apps", Version: "v1", Kind: "Deployment"}, Namespace: "genai", Name: "rag-app", Object: benchStoredDeployment, OldObject: benchStoredDeployment}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			ctx := context.Background()

@@ -269,3 +269,26 @@ func namespaceLabels(ns *Namespace) *ast.Term {
 	}
 	return ast.ObjectTerm(items...)
 }
+
+// lazyInput is the input document for the planned program: a lazy AST object
+// whose object and oldObject convert only the fields rules read (not status,
+// managedFields or most annotations). An AST object built eagerly would hash, and
+// so convert, every value it holds.
+func (e *Engine) lazyInput(in *Input) ast.Value {
+	return ast.LazyObject(map[string]any{
+		"operation": ast.String(in.Operation),
+		"kind": ast.NewObject(
+			ast.Item(ast.InternedTerm("group"), ast.StringTerm(in.Kind.Group)),
+			ast.Item(ast.InternedTerm("version"), ast.StringTerm(in.Kind.Version)),
+			ast.Item(ast.InternedTerm("kind"), ast.StringTerm(in.Kind.Kind)),
+		),
+		"namespace":       ast.String(in.Namespace),
+		"name":            ast.String(in.Name),
+		"object":          in.Object,
+		"oldObject":       in.OldObject,
+		"userInfo":        in.UserInfo,
+		"dryRun":          ast.Boolean(in.DryRun),
+		"params":          e.paramsV.Value,
+		"namespaceLabels": namespaceLabels(in.NamespaceInfo).Value,
+	})
+}

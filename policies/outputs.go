@@ -21,13 +21,13 @@ type outputs interface {
 // run evaluates the object with the planned program, or with the kind's prepared
 // topdown query when the engine has none. release ends the evaluation.
 func (e *Engine) run(ctx context.Context, rs *ruleSet, in *Input, scope bool) (outputs, func(), error) {
+	if e.prog != nil {
+		ev := e.prog.NewEval(ctx, ast.NewTerm(e.lazyInput(in)), e.data.v.Load(), e.now(), e.cache)
+		return &planned{ev: ev, rs: rs, in: in}, ev.Release, nil
+	}
 	inputV, err := e.inputValue(in)
 	if err != nil {
 		return nil, nil, err
-	}
-	if e.prog != nil {
-		ev := e.prog.NewEval(ctx, ast.NewTerm(inputV), e.data.v.Load(), e.now(), e.cache)
-		return &planned{ev: ev, rs: rs, in: in}, ev.Release, nil
 	}
 	q := rs.plain
 	if scope {

@@ -82,6 +82,8 @@ in_tree_volumes contains v if {
 
 # A change that keeps what the stored object already had is an existing object
 # (audit); provisioner and PV sources are immutable, so only pod templates can add one.
+# Volume sources live under spec: walking only spec skips managedFields, the
+# last-applied annotation and status, which are most of a stored object.
 existing if {
 	lib.updating
 	lib.kind in {"StorageClass", "PersistentVolume"}
@@ -89,7 +91,7 @@ existing if {
 
 existing if {
 	lib.updating
-	walk(input.oldObject, [_, v])
+	walk(object.get(input.oldObject, "spec", {}), [_, v])
 	is_object(v)
 	v.awsElasticBlockStore
 }

@@ -65,6 +65,8 @@ type Eval struct {
 	// Scan states by nesting depth; see scan.
 	scans []*scanState
 	depth int
+	// broken is set after a panic left the stacks in an unknown state.
+	broken bool
 }
 
 var evalPool sync.Pool
@@ -95,16 +97,27 @@ func (p *Program) NewEval(ctx context.Context, input, data *ast.Term, now time.T
 
 // Release returns the evaluation's buffers for reuse.
 func (ev *Eval) Release() {
+	if ev.broken {
+		return
+	}
 	ev.input, ev.data, ev.ret, ev.cur, ev.result, ev.cache = nil, nil, nil, nil, nil, nil
 	ev.bctx = topdown.BuiltinContext{}
 	evalPool.Put(ev)
 }
 
-// Call evaluates the rule behind f; nil means undefined.
-func (ev *Eval) Call(f Func) (*ast.Term, error) {
+// Call evaluates the rule behind f; nil means undefined. A panic below it (a
+// lazily converted input value that has no JSON form, such as a YAML .nan) is
+// returned as an error and the evaluation is not reused.
+func (ev *Eval) Call(f Func) (v *ast.Term, err error) {
 	if f.f == nil {
 		return nil, nil
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			ev.broken = true
+			v, err = nil, fmt.Errorf("%s: %v", f.f.name, r)
+		}
+	}()
 	return ev.call(f.f, []operand{{local: -1, term: ev.input}, {local: -1, term: ev.data}}, nil)
 }
 
