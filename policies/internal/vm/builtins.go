@@ -44,12 +44,15 @@ var natives = map[string]func(args []*ast.Term) (out *ast.Term, handled bool){
 	},
 }
 
+// statefulBuiltins keep state in BuiltinContext.Cache.
+var statefulBuiltins = map[string]bool{"rand.intn": true, "uuid.rfc4122": true, "http.send": true, "net.lookup_ip_addr": true}
+
 func (ev *Eval) builtin(b *builtin, args []operand, fr []*ast.Term) (*ast.Term, error) {
 	// Built-ins never call back into the VM, so one argument buffer and one
 	// output slot per evaluation suffice and nothing is allocated per call.
 	terms := ev.args[:0]
 	for _, a := range args {
-		t := read(a, fr)
+		t := ev.read(a, fr)
 		if t == nil {
 			return nil, nil
 		}

@@ -42,7 +42,7 @@ func (c *Cache) put(data *ast.Term, idx int, v *ast.Term) {
 // input.params alone (input-free), and marks pure the input-free ones of input
 // and data only, whose values a Cache may keep. Rego has no recursion, so the
 // call graph is acyclic.
-func markPure(funcs []*function) {
+func markPure(funcs []*function, consts []*ast.Term) {
 	state := make(map[*function]int, len(funcs)) // 1 visiting, 2 free, 3 not free
 	var free func(f *function) bool
 	free = func(f *function) bool {
@@ -53,7 +53,7 @@ func markPure(funcs []*function) {
 			return true
 		}
 		state[f] = 1
-		if len(f.params) > 0 && pureBlocks(f.blocks, f.params[0], free) {
+		if len(f.params) > 0 && pureBlocks(f.blocks, operand(f.params[0]), free, consts) {
 			state[f] = 2
 			return true
 		}
@@ -68,14 +68,14 @@ func markPure(funcs []*function) {
 // pureBlocks reports whether the statements read the input local only to pass it
 // on to pure functions or to read input.params, and call no built-in whose result
 // changes between evaluations (time.now_ns, rand.*, http.send).
-func pureBlocks(blocks []block, input int32, free func(*function) bool) bool {
+func pureBlocks(blocks []block, input operand, free func(*function) bool, consts []*ast.Term) bool {
 	for _, b := range blocks {
 		for i := range b {
 			in := &b[i]
 			switch in.op {
 			case opCallFunc:
 				for j, a := range in.args {
-					if a.local == input && (j != 0 || !free(in.fn)) {
+					if a == input && (j != 0 || !free(in.fn)) {
 						return false
 					}
 				}
@@ -84,27 +84,27 @@ func pureBlocks(blocks []block, input int32, free func(*function) bool) bool {
 					return false
 				}
 				for _, a := range in.args {
-					if a.local == input {
+					if a == input {
 						return false
 					}
 				}
 			case opDot:
-				if in.a.local == input && (in.b.local >= 0 || !in.b.term.Equal(paramsKey)) {
+				if in.a == input && (in.b >= 0 || in.b == none || !consts[^in.b].Equal(paramsKey)) {
 					return false
 				}
-				if in.b.local == input || in.target == input {
+				if in.b == input || operand(in.target) == input {
 					return false
 				}
 			case opWith:
-				if in.target == input || in.a.local == input {
+				if operand(in.target) == input || in.a == input {
 					return false
 				}
 			default:
-				if readsOrWrites(in, input) {
+				if readsOrWrites(in, int32(input)) {
 					return false
 				}
 			}
-			if !pureBlocks(in.blocks, input, free) {
+			if in.ext != nil && !pureBlocks(in.blocks, input, free, consts) {
 				return false
 			}
 		}
@@ -117,7 +117,7 @@ var paramsKey = ast.StringTerm("params")
 // readsOrWrites reports whether a statement other than a call, a dot or a with
 // touches local l.
 func readsOrWrites(in *instr, l int32) bool {
-	if in.a.local == l || in.b.local == l || in.target == l {
+	if in.a == operand(l) || in.b == operand(l) || in.target == l {
 		return true
 	}
 	switch in.op {
