@@ -64,7 +64,7 @@ func plan(ctx context.Context, c *ast.Compiler, store storage.Store, rules []*Ru
 	if err != nil {
 		return nil, nil, fmt.Errorf("plan policies: %w", err)
 	}
-	prog, err := vm.Compile(pol)
+	prog, err := vm.Compile(pol, intrinsics)
 	if err != nil {
 		return nil, nil, fmt.Errorf("compile plan: %w", err)
 	}

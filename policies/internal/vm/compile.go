@@ -9,7 +9,8 @@ import (
 )
 
 type compiler struct {
-	consts []*ast.Term
+	intrinsics map[string]Intrinsic
+	consts     []*ast.Term
 	// mutated counts additions per local of the function being compiled.
 	mutated  map[ir.Local]int
 	strs     []*ast.Term
@@ -134,7 +135,11 @@ func (c *compiler) stmt(s ir.Stmt) (instr, error) {
 			}
 			in.args = append(in.args, o)
 		}
-		if fn, ok := c.named[s.Func]; ok {
+		if x, ok := c.intrinsics[s.Func]; ok && len(in.args) >= 2 {
+			// Input and data are the first two arguments of every planned function.
+			in.op, in.args = opCallBuiltin, in.args[2:]
+			in.bi = &builtin{name: s.Func, native: func(args []*ast.Term) (*ast.Term, bool) { return x(args), true }}
+		} else if fn, ok := c.named[s.Func]; ok {
 			in.op, in.fn = opCallFunc, fn
 			if len(fn.params) != len(in.args) {
 				return in, fmt.Errorf("call %s: %d arguments for %d parameters", s.Func, len(in.args), len(fn.params))

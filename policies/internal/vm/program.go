@@ -118,10 +118,17 @@ type ext struct {
 	path   []*ast.Term
 }
 
-// Compile turns a planned policy into a Program. It fails on statements or
+// Intrinsic is a Go implementation of a Rego function of the policy set, called
+// with the function's own arguments (without input and data); nil means
+// undefined. It must compute exactly what the Rego function does: topdown still
+// runs the Rego, and the engine's tests compare the two on every object.
+type Intrinsic func(args []*ast.Term) *ast.Term
+
+// Compile turns a planned policy into a Program. Calls to the planned functions
+// named in intrinsics (e.g. "g0.data.kgate.lib.get") run the Go function instead. It fails on statements or
 // built-ins the VM does not implement, so callers can keep topdown for such policy
 // sets.
-func Compile(pol *ir.Policy) (*Program, error) {
+func Compile(pol *ir.Policy, intrinsics map[string]Intrinsic) (*Program, error) {
 	if pol.Funcs == nil {
 		return nil, fmt.Errorf("plan has no functions")
 	}
@@ -145,7 +152,7 @@ func Compile(pol *ir.Policy) (*Program, error) {
 			p.byPath[strings.Join(f.Path[1:], ".")] = fn
 		}
 	}
-	c := &compiler{strs: strs, named: named, builtins: map[string]*builtin{}}
+	c := &compiler{strs: strs, named: named, builtins: map[string]*builtin{}, intrinsics: intrinsics}
 	for i, f := range pol.Funcs.Funcs {
 		fn := p.funcs[i]
 		c.max = int32(f.Return)

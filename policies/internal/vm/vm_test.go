@@ -33,7 +33,7 @@ func planModule(t *testing.T, src string) *Program {
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}
-	p, err := Compile(captured.pol)
+	p, err := Compile(captured.pol, nil)
 	if err != nil {
 		t.Fatalf("compile: %v", err)
 	}
@@ -103,7 +103,7 @@ out := sprintf("%s has %d", [replace(input.s, "/", "~1"), count(input.s)])`, inp
 			if _, err := rego.New(append(mods, rego.Query("x := data.p.out"), rego.Target("vm-test"))...).PrepareForEval(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			prog, err := Compile(captured.pol)
+			prog, err := Compile(captured.pol, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
