@@ -96,33 +96,39 @@ func mergeInto(out map[string]any, v *yaml.Node, depth int) error {
 }
 
 func scalarValue(n *yaml.Node) (any, error) {
-	switch n.ShortTag() {
+	return scalarOf(n.ShortTag(), n.Value), nil
+}
+
+// scalarOf converts a scalar of the given resolved tag; both readers use it, so
+// a value does not depend on which one read it.
+func scalarOf(tag, value string) any {
+	switch tag {
 	case "!!null":
-		return nil, nil
+		return nil
 	case "!!bool":
-		return strings.EqualFold(n.Value, "true"), nil
+		return strings.EqualFold(value, "true")
 	case "!!int":
-		s := strings.ReplaceAll(n.Value, "_", "")
+		s := strings.ReplaceAll(value, "_", "")
 		if i, err := strconv.ParseInt(s, 0, 64); err == nil {
-			return i, nil
+			return i
 		}
 		if strings.HasPrefix(s, "0o") {
 			if i, err := strconv.ParseInt(s[2:], 8, 64); err == nil {
-				return i, nil
+				return i
 			}
 		}
 		if f, err := strconv.ParseFloat(s, 64); err == nil {
-			return f, nil
+			return f
 		}
-		return n.Value, nil
+		return value
 	case "!!float":
-		f, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
+		f, err := strconv.ParseFloat(strings.ReplaceAll(value, "_", ""), 64)
 		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 			// JSON has no infinities: keep what was written, as the API server would reject it.
-			return n.Value, nil
+			return value
 		}
-		return f, nil
+		return f
 	default:
-		return n.Value, nil
+		return value
 	}
 }

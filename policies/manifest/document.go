@@ -21,7 +21,9 @@ type Document struct {
 	Line   int
 	Object map[string]any
 
-	node *yaml.Node // the object's mapping node
+	// at is where the object was read: its mapping node when go-yaml decoded it
+	// (always when it may be patched), else the fast reader's line index.
+	at pos
 	// chunk is the document chunk the object belongs to; items of one List share it.
 	chunk *chunk
 }
@@ -52,22 +54,19 @@ func str(v any) string {
 // existing ancestor, so a finding about a missing field points at where it
 // belongs.
 func (d *Document) LineOf(pointer string) int {
-	if d.node == nil {
-		return d.Line
-	}
-	n := d.node
 	line := d.Line
-	if pointer == "" || pointer == "/" {
+	if !d.at.valid() || pointer == "" || pointer == "/" {
 		return line
 	}
+	at := d.at
 	for _, seg := range strings.Split(pointer[1:], "/") {
 		seg = strings.ReplaceAll(strings.ReplaceAll(seg, "~1", "/"), "~0", "~")
-		key, next := member(n, seg)
-		if next == nil {
+		l, next, ok := at.member(seg)
+		if !ok {
 			return line
 		}
-		line = key.Line + d.chunk.offset
-		n = resolve(next)
+		line = l + d.chunk.offset
+		at = next
 	}
 	return line
 }
@@ -112,4 +111,70 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("%s: %s", e.File, e.Message)
 	}
 	return fmt.Sprintf("%s: document %d (line %d): %s", e.File, e.Doc, e.Line, e.Message)
+}
+
+func (f *File) addDocument(c *chunk, root *yaml.Node, index int) {
+	n := root.Content[0]
+	fail := func(msg string) {
+		c.errs = append(c.errs, &Error{File: f.Path, Doc: index, Line: c.offset + n.Line, Message: msg})
+	}
+	if n.Kind != yaml.MappingNode {
+		fail("a Kubernetes object must be a mapping with apiVersion and kind")
+		return
+	}
+	v, err := toValue(n, 0)
+	if err != nil {
+		fail(relocate(err.Error(), c.offset))
+		return
+	}
+	f.addObject(c, v.(map[string]any), pos{node: n}, index)
+}
+
+// addObject records the object read at, or the items of a List.
+func (f *File) addObject(c *chunk, obj map[string]any, at pos, index int) {
+	line := c.offset + at.line()
+	if msg := checkObject(obj); msg != "" {
+		c.errs = append(c.errs, &Error{File: f.Path, Doc: index, Line: line, Message: msg})
+		return
+	}
+	items, isList := obj["items"].([]any)
+	kind := str(obj["kind"])
+	if !(kind == "List" || strings.HasSuffix(kind, "List") && isList) {
+		c.docs = append(c.docs, &Document{File: f.Path, Index: index, Item: -1, Line: line, Object: obj, at: at, chunk: c})
+		return
+	}
+	var elems []pos
+	if _, itemsAt, ok := at.member("items"); ok {
+		elems = itemsAt.elements()
+	}
+	for i, it := range items {
+		itemAt := at // items brought by a merge key have no position of their own
+		if i < len(elems) {
+			itemAt = elems[i]
+		}
+		itemLine := c.offset + itemAt.line()
+		m, ok := it.(map[string]any)
+		msg := "list item is not an object"
+		if ok {
+			msg = checkObject(m)
+		}
+		if msg != "" {
+			c.errs = append(c.errs, &Error{File: f.Path, Doc: index, Line: itemLine, Message: fmt.Sprintf("item %d: %s", i, msg)})
+			continue
+		}
+		c.docs = append(c.docs, &Document{File: f.Path, Index: index, Item: i, Line: itemLine, Object: m, at: itemAt, chunk: c})
+	}
+}
+
+func checkObject(obj map[string]any) string {
+	var missing []string
+	for _, k := range []string{"apiVersion", "kind"} {
+		if s, ok := obj[k].(string); !ok || s == "" {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Sprintf("not a Kubernetes object: %s missing", strings.Join(missing, " and "))
+	}
+	return ""
 }

@@ -17,8 +17,11 @@ import (
 // patch must come from Decision.Patch: parents exist or are created by earlier
 // operations.
 func (d *Document) ApplyPatch(ops []policies.PatchOp) error {
+	if d.at.node == nil && len(ops) > 0 {
+		return fmt.Errorf("%s: document %d was read without its YAML nodes (parse with keep to patch it)", d.File, d.Index)
+	}
 	for _, op := range ops {
-		if err := applyNode(d.node, splitPointer(op.Path), op); err != nil {
+		if err := applyNode(d.at.node, splitPointer(op.Path), op); err != nil {
 			return fmt.Errorf("%s %s: %w", op.Op, op.Path, err)
 		}
 	}

@@ -127,7 +127,9 @@ func (f *File) KindHint(i int) string { return f.chunks[i].kind }
 // all) and returns their documents and errors, including those parsed by earlier
 // calls that kept them. Disjoint ranges may be parsed concurrently. With keep
 // false, the file forgets the chunks once returned, so their memory is freed after
-// use (a later call parses them again); keep them to patch and write the file back.
+// use (a later call parses them again), and documents are read by the fast reader
+// where it applies, without the node trees ApplyPatch needs; keep them to patch
+// and write the file back.
 func (f *File) ParseRange(lo, hi int, want func(kind string) bool, keep bool) ([]*Document, []*Error) {
 	var docs []*Document
 	var errs []*Error
@@ -136,7 +138,7 @@ func (f *File) ParseRange(lo, hi int, want func(kind string) bool, keep bool) ([
 			if want != nil && !want(c.kind) {
 				continue
 			}
-			f.parseChunk(c)
+			f.parseChunk(c, keep)
 		}
 		docs = append(docs, c.docs...)
 		errs = append(errs, c.errs...)
@@ -147,8 +149,18 @@ func (f *File) ParseRange(lo, hi int, want func(kind string) bool, keep bool) ([
 	return docs, errs
 }
 
-func (f *File) parseChunk(c *chunk) {
+// parseChunk reads the documents of a chunk. Without nodes (a chunk that will
+// not be patched) the fast reader tries first.
+func (f *File) parseChunk(c *chunk, nodes bool) {
 	c.parsed = true
+	if !nodes {
+		if obj, lines, ok := readFast(c.body); ok {
+			if obj != nil {
+				f.addObject(c, obj, pos{lines: lines}, c.index)
+			}
+			return
+		}
+	}
 	index := c.index
 	dec := yaml.NewDecoder(bytes.NewReader(c.body))
 	for {
@@ -228,61 +240,6 @@ func errorLine(err error) int {
 	var n int
 	fmt.Sscanf(m[1], "%d", &n)
 	return n - 1
-}
-
-func (f *File) addDocument(c *chunk, root *yaml.Node, index int) {
-	n := root.Content[0]
-	line := c.offset + n.Line
-	fail := func(msg string) {
-		c.errs = append(c.errs, &Error{File: f.Path, Doc: index, Line: line, Message: msg})
-	}
-	if n.Kind != yaml.MappingNode {
-		fail("a Kubernetes object must be a mapping with apiVersion and kind")
-		return
-	}
-	v, err := toValue(n, 0)
-	if err != nil {
-		fail(relocate(err.Error(), c.offset))
-		return
-	}
-	obj := v.(map[string]any)
-	if msg := checkObject(obj); msg != "" {
-		fail(msg)
-		return
-	}
-	items, isList := obj["items"].([]any)
-	kind := str(obj["kind"])
-	if !(kind == "List" || strings.HasSuffix(kind, "List") && isList) {
-		c.docs = append(c.docs, &Document{File: f.Path, Index: index, Item: -1, Line: line, Object: obj, node: n, chunk: c})
-		return
-	}
-	_, itemsNode := member(n, "items")
-	for i, it := range items {
-		itemNode := resolve(itemsNode.Content[i])
-		m, ok := it.(map[string]any)
-		msg := "list item is not an object"
-		if ok {
-			msg = checkObject(m)
-		}
-		if msg != "" {
-			c.errs = append(c.errs, &Error{File: f.Path, Doc: index, Line: c.offset + itemNode.Line, Message: fmt.Sprintf("item %d: %s", i, msg)})
-			continue
-		}
-		c.docs = append(c.docs, &Document{File: f.Path, Index: index, Item: i, Line: c.offset + itemNode.Line, Object: m, node: itemNode, chunk: c})
-	}
-}
-
-func checkObject(obj map[string]any) string {
-	var missing []string
-	for _, k := range []string{"apiVersion", "kind"} {
-		if s, ok := obj[k].(string); !ok || s == "" {
-			missing = append(missing, k)
-		}
-	}
-	if len(missing) > 0 {
-		return fmt.Sprintf("not a Kubernetes object: %s missing", strings.Join(missing, " and "))
-	}
-	return ""
 }
 
 // relocate turns chunk-relative "line N" positions into file lines.
