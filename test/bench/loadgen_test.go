@@ -1,0 +1,277 @@
+package bench
+
+import (
+	"bytes"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+)
+
+// review is one AdmissionReview the load generator sends: its body and the UID
+// the response must echo.
+type review struct {
+	body []byte
+	uid  string
+}
+
+// loadResult is what one load run measured.
+type loadResult struct {
+	reviews   int
+	elapsed   time.Duration
+	latencies []time.Duration // sorted
+	errors    int
+	firstErr  error
+}
+
+// rate is the reviews per second achieved.
+func (r *loadResult) rate() float64 { return float64(r.reviews) / r.elapsed.Seconds() }
+
+// percentile returns the latency below which a fraction p of the reviews
+// completed, in milliseconds.
+func (r *loadResult) percentile(p float64) float64 {
+	if len(r.latencies) == 0 {
+		return 0
+	}
+	return float64(r.latencies[int(p*float64(len(r.latencies)-1))].Microseconds()) / 1000
+}
+
+// loadGen sends reviews to a webhook over a fixed set of persistent connections,
+// one per worker: each worker owns a client whose transport keeps at most one
+// connection, so the server sees exactly len(clients) connections.
+type loadGen struct {
+	url     string
+	reviews []review
+	clients []*http.Client
+}
+
+// newLoadGen makes a generator with conns connections to url, and opens them with
+// one review each so that TLS handshakes fall outside what is measured.
+func newLoadGen(url string, conns int, reviews []review) (*loadGen, error) {
+	g := &loadGen{url: url, reviews: reviews}
+	for i := 0; i < conns; i++ {
+		g.clients = append(g.clients, &http.Client{Transport: &http.Transport{
+			TLSClientConfig:     &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // loopback test server
+			MaxConnsPerHost:     1,
+			MaxIdleConnsPerHost: 1,
+			DisableCompression:  true,
+		}})
+	}
+	errs := make(chan error, conns)
+	for i, c := range g.clients {
+		go func() { errs <- g.send(c, i) }()
+	}
+	for range g.clients {
+		if err := <-errs; err != nil {
+			g.close()
+			return nil, fmt.Errorf("warm-up: %w", err)
+		}
+	}
+	return g, nil
+}
+
+// close drops the idle connections, so that the server can shut down without
+// waiting for them.
+func (g *loadGen) close() {
+	for _, c := range g.clients {
+		c.CloseIdleConnections()
+	}
+}
+
+// send posts review i (of the mix, in turn) and checks the answer: status 200
+// and an AdmissionReview whose response echoes the request's UID.
+func (g *loadGen) send(c *http.Client, i int) error {
+	r := g.reviews[i%len(g.reviews)]
+	resp, err := c.Post(g.url, "application/json", bytes.NewReader(r.body))
+	if err != nil {
+		return err
+	}
+	// Reading the body to its end lets the transport reuse the connection.
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %d: %.200s", resp.StatusCode, body)
+	}
+	// Only the fields that make the answer usable: decoding the whole
+	// AdmissionReview would spend the generator's CPU, which the server shares.
+	var got struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+		Response   *struct {
+			UID string `json:"uid"`
+		} `json:"response"`
+	}
+	if err := json.Unmarshal(body, &got); err != nil {
+		return fmt.Errorf("malformed AdmissionReview: %w", err)
+	}
+	if got.Kind != "AdmissionReview" || got.Response == nil || got.Response.UID != r.uid {
+		return fmt.Errorf("malformed AdmissionReview: %.200s", body)
+	}
+	return nil
+}
+
+// closedLoop sends n reviews, each worker sending its next review as soon as the
+// previous one is answered: the highest throughput the server reaches. Latency
+// runs from the send, and by Little's law its mean is the number of connections
+// divided by the throughput, whatever the server does.
+func (g *loadGen) closedLoop(n int) *loadResult {
+	next := make(chan int, len(g.clients))
+	go func() {
+		for i := 0; i < n; i++ {
+			next <- i
+		}
+		close(next)
+	}()
+	return g.run(func(c *http.Client, rec *recorder) {
+		for i := range next {
+			t0 := time.Now()
+			rec.add(t0, g.send(c, i))
+		}
+	})
+}
+
+// openLoop sends n reviews at a fixed arrival rate per second, whatever the
+// server's speed: review i is due at start + i/rate, and the next free worker
+// sends it at that time. Latency runs from the time a review was due, not from
+// when it was sent, so a server that falls behind is charged for the queue it
+// builds up (no coordinated omission).
+func (g *loadGen) openLoop(n int, rate float64) *loadResult {
+	interval := time.Duration(float64(time.Second) / rate)
+	// The buffer lets workers claim due times a little ahead; the times are
+	// fixed, so how early a worker claims one changes nothing.
+	due := make(chan dueReview, len(g.clients))
+	start := time.Now()
+	go func() {
+		for i := 0; i < n; i++ {
+			due <- dueReview{i, start.Add(time.Duration(i) * interval)}
+		}
+		close(due)
+	}()
+	return g.run(func(c *http.Client, rec *recorder) {
+		for d := range due {
+			if wait := time.Until(d.t); wait > 0 {
+				time.Sleep(wait)
+			}
+			rec.add(d.t, g.send(c, d.i))
+		}
+	})
+}
+
+// dueReview is review i of an open-loop run and the time it is due.
+type dueReview struct {
+	i int
+	t time.Time
+}
+
+// run starts one worker per connection and collects what they recorded.
+func (g *loadGen) run(work func(*http.Client, *recorder)) *loadResult {
+	var (
+		mu  sync.Mutex
+		res loadResult
+		wg  sync.WaitGroup
+	)
+	start := time.Now()
+	for _, c := range g.clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var rec recorder
+			work(c, &rec)
+			mu.Lock()
+			defer mu.Unlock()
+			res.latencies = append(res.latencies, rec.latencies...)
+			res.errors += rec.errors
+			if res.firstErr == nil {
+				res.firstErr = rec.firstErr
+			}
+		}()
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	res.reviews = len(res.latencies)
+	sort.Slice(res.latencies, func(i, j int) bool { return res.latencies[i] < res.latencies[j] })
+	return &res
+}
+
+// recorder is one worker's record, merged once the worker is done so that
+// workers share no lock while sending.
+type recorder struct {
+	latencies []time.Duration
+	errors    int
+	firstErr  error
+}
+
+// add records a review that was due (or sent) at t and has just completed.
+func (r *recorder) add(t time.Time, err error) {
+	r.latencies = append(r.latencies, time.Since(t))
+	if err != nil {
+		r.errors++
+		if r.firstErr == nil {
+			r.firstErr = err
+		}
+	}
+}
+
+// echoReviews answers every AdmissionReview after delay, echoing its UID.
+func echoReviews(delay time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Request struct {
+				UID string `json:"uid"`
+			} `json:"request"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		time.Sleep(delay)
+		fmt.Fprintf(w, `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":%q,"allowed":true}}`, req.Request.UID)
+	})
+}
+
+// TestOpenLoopCountsQueueing offers one connection twice the reviews a 10 ms
+// server can answer: review k is due at 5k ms and answered at about 10(k+1) ms,
+// so its latency grows by 5 ms a review. Measured from the send instead of the
+// due time, every latency would read 10 ms.
+func TestOpenLoopCountsQueueing(t *testing.T) {
+	srv := httptest.NewTLSServer(echoReviews(10 * time.Millisecond))
+	defer srv.Close()
+	g, err := newLoadGen(srv.URL, 1, reviewMix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.close()
+	res := g.openLoop(10, 200)
+	if res.reviews != 10 || res.errors != 0 {
+		t.Fatalf("%d reviews, %d errors (first: %v); want 10 and 0", res.reviews, res.errors, res.firstErr)
+	}
+	if p99 := res.percentile(0.99); p99 < 40 {
+		t.Errorf("p99 %.1f ms: want ≥ 40 ms, the queue the slow server built up", p99)
+	}
+}
+
+// TestSendRejectsBadAnswers counts an error status and an answer that is not
+// the request's AdmissionReview as errors.
+func TestSendRejectsBadAnswers(t *testing.T) {
+	for name, h := range map[string]http.HandlerFunc{
+		"status": func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "no", http.StatusInternalServerError) },
+		"empty":  func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, `{"kind":"AdmissionReview"}`) },
+		"uid": func(w http.ResponseWriter, _ *http.Request) {
+			fmt.Fprint(w, `{"kind":"AdmissionReview","response":{"uid":"other"}}`)
+		},
+		"not json": func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, `ok`) },
+	} {
+		srv := httptest.NewTLSServer(h)
+		g := &loadGen{url: srv.URL, reviews: reviewMix()}
+		if err := g.send(srv.Client(), 0); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+		srv.Close()
+	}
+}
