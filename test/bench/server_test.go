@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -62,6 +63,8 @@ func serveWebhook() int {
 		fmt.Fprintln(os.Stderr, "webhook server:", err)
 		return 1
 	}
+	// As kgate serve does after compiling the policies.
+	debug.FreeOSMemory()
 	if path := os.Getenv(serverProfileEnv); path != "" {
 		f, err := os.Create(path)
 		if err == nil {
