@@ -6,12 +6,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,11 +43,6 @@ type Options struct {
 type Result struct {
 	Report *report.Report
 	Files  []*manifest.File
-}
-
-type input struct {
-	name string
-	data []byte
 }
 
 // chunksPerTask bounds the documents one worker evaluates at a time, so a single
@@ -276,79 +267,6 @@ func addFindings(rep *report.Report, d *manifest.Document, dec *policies.Decisio
 			rep.Passes = append(rep.Passes, report.Pass{Rule: id, File: d.File, Doc: d.Index, Item: itemp, Kind: d.Kind(), Namespace: ns, Name: d.Name()})
 		}
 	}
-}
-
-// collect reads every input; unreadable paths become report errors so that the
-// other inputs are still checked.
-func collect(opts Options) ([]input, []report.Error) {
-	var inputs []input
-	var errs []report.Error
-	fail := func(path string, err error) {
-		errs = append(errs, report.Error{File: path, Message: err.Error()})
-	}
-	for _, p := range opts.Paths {
-		if p == "-" {
-			if opts.Stdin == nil {
-				fail(StdinName, fmt.Errorf("no standard input"))
-				continue
-			}
-			b, err := io.ReadAll(opts.Stdin)
-			if err != nil {
-				fail(StdinName, fmt.Errorf("read standard input: %w", err))
-				continue
-			}
-			inputs = append(inputs, input{name: StdinName, data: b})
-			continue
-		}
-		st, err := os.Stat(p)
-		if err != nil {
-			fail(p, fmt.Errorf("cannot read: %w", unwrapPathError(err)))
-			continue
-		}
-		var paths []string
-		if st.IsDir() {
-			err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-				if err != nil {
-					fail(path, unwrapPathError(err))
-					return nil
-				}
-				if !d.IsDir() && manifestExt(path) {
-					paths = append(paths, path)
-				}
-				return nil
-			})
-			if err != nil {
-				fail(p, err)
-			}
-			sort.Strings(paths)
-		} else {
-			paths = []string{p}
-		}
-		for _, path := range paths {
-			b, err := os.ReadFile(path)
-			if err != nil {
-				fail(path, fmt.Errorf("cannot read: %w", unwrapPathError(err)))
-				continue
-			}
-			inputs = append(inputs, input{name: path, data: b})
-		}
-	}
-	return inputs, errs
-}
-
-func manifestExt(path string) bool {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".yaml", ".yml", ".json":
-		return true
-	}
-	return false
-}
-
-func unwrapPathError(err error) error {
-	if pe, ok := err.(*fs.PathError); ok {
-		return pe.Err
-	}
-	return err
 }
 
 // parallel runs fn for 0..n-1 on at most workers goroutines.
