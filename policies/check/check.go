@@ -6,13 +6,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"runtime"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/kgate-dev/kgate/policies"
 	"github.com/kgate-dev/kgate/policies/manifest"
@@ -39,15 +37,12 @@ type Options struct {
 	Explain bool
 }
 
-// Result is the report and the parsed files (patched when Options.Fix is set).
+// Result is the report and the files. Only when Options.Fix is set do the files
+// keep their parsed, patched documents; otherwise each file's text is released
+// once it is checked, so that a run holds only the files in progress.
 type Result struct {
 	Report *report.Report
 	Files  []*manifest.File
-}
-
-type input struct {
-	name string
-	data []byte
 }
 
 // chunksPerTask bounds the documents one worker evaluates at a time, so a single
@@ -58,6 +53,8 @@ const chunksPerTask = 64
 type task struct {
 	file   *manifest.File
 	lo, hi int
+	// pending counts the tasks of the file not yet evaluated.
+	pending *atomic.Int32
 }
 
 // Run checks every object of the inputs. The objects of one run form the
@@ -65,8 +62,9 @@ type task struct {
 //
 // It streams: first only the documents whose kinds referential rules read are
 // parsed, to build the inventory; then every range of documents is parsed,
-// evaluated and located, and (unless fixing) forgotten, so memory stays bounded
-// by the inventory and the findings rather than the size of the input.
+// evaluated and located, and (unless fixing) forgotten with the file's text once
+// all its documents are checked, so memory stays bounded by the inventory and
+// the findings rather than the size of the input.
 func Run(ctx context.Context, e *policies.Engine, opts Options) (*Result, error) {
 	workers := opts.Workers
 	if workers <= 0 {
@@ -80,8 +78,10 @@ func Run(ctx context.Context, e *policies.Engine, opts Options) (*Result, error)
 	var tasks []task
 	for i, in := range inputs {
 		files[i] = manifest.Split(in.name, in.data)
+		pending := new(atomic.Int32)
 		for lo := 0; lo < files[i].NumChunks(); lo += chunksPerTask {
-			tasks = append(tasks, task{files[i], lo, min(lo+chunksPerTask, files[i].NumChunks())})
+			tasks = append(tasks, task{files[i], lo, min(lo+chunksPerTask, files[i].NumChunks()), pending})
+			pending.Add(1)
 		}
 	}
 
@@ -153,16 +153,39 @@ func Run(ctx context.Context, e *policies.Engine, opts Options) (*Result, error)
 			}
 		}
 		parts[i], objects[i] = part, len(docs)
+		if !opts.Fix && t.pending.Add(-1) == 0 {
+			// Nothing reads the file again: free its text for the files to come.
+			t.file.Release()
+		}
 	})
+	merge(rep, parts)
 	total := 0
+	for _, n := range objects {
+		total += n
+	}
+	rep.Finish(total)
+	return &Result{Report: rep, Files: files}, nil
+}
+
+// merge appends the parts to the report. The slices are allocated at their
+// final size and each part is dropped once copied: a large run's findings are
+// what is left in memory when the report is written, the run's peak.
+func merge(rep *report.Report, parts []*report.Report) {
+	var findings, errs, passes int
+	for _, part := range parts {
+		findings += len(part.Findings)
+		errs += len(part.Errors)
+		passes += len(part.Passes)
+	}
+	rep.Findings = slices.Grow(rep.Findings, findings)
+	rep.Errors = slices.Grow(rep.Errors, errs)
+	rep.Passes = slices.Grow(rep.Passes, passes)
 	for i, part := range parts {
 		rep.Findings = append(rep.Findings, part.Findings...)
 		rep.Errors = append(rep.Errors, part.Errors...)
 		rep.Passes = append(rep.Passes, part.Passes...)
-		total += objects[i]
+		parts[i] = nil
 	}
-	rep.Finish(total)
-	return &Result{Report: rep, Files: files}, nil
 }
 
 func inputFor(d *manifest.Document, namespaces map[string]*policies.Namespace) *policies.Input {
@@ -244,79 +267,6 @@ func addFindings(rep *report.Report, d *manifest.Document, dec *policies.Decisio
 			rep.Passes = append(rep.Passes, report.Pass{Rule: id, File: d.File, Doc: d.Index, Item: itemp, Kind: d.Kind(), Namespace: ns, Name: d.Name()})
 		}
 	}
-}
-
-// collect reads every input; unreadable paths become report errors so that the
-// other inputs are still checked.
-func collect(opts Options) ([]input, []report.Error) {
-	var inputs []input
-	var errs []report.Error
-	fail := func(path string, err error) {
-		errs = append(errs, report.Error{File: path, Message: err.Error()})
-	}
-	for _, p := range opts.Paths {
-		if p == "-" {
-			if opts.Stdin == nil {
-				fail(StdinName, fmt.Errorf("no standard input"))
-				continue
-			}
-			b, err := io.ReadAll(opts.Stdin)
-			if err != nil {
-				fail(StdinName, fmt.Errorf("read standard input: %w", err))
-				continue
-			}
-			inputs = append(inputs, input{name: StdinName, data: b})
-			continue
-		}
-		st, err := os.Stat(p)
-		if err != nil {
-			fail(p, fmt.Errorf("cannot read: %w", unwrapPathError(err)))
-			continue
-		}
-		var paths []string
-		if st.IsDir() {
-			err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-				if err != nil {
-					fail(path, unwrapPathError(err))
-					return nil
-				}
-				if !d.IsDir() && manifestExt(path) {
-					paths = append(paths, path)
-				}
-				return nil
-			})
-			if err != nil {
-				fail(p, err)
-			}
-			sort.Strings(paths)
-		} else {
-			paths = []string{p}
-		}
-		for _, path := range paths {
-			b, err := os.ReadFile(path)
-			if err != nil {
-				fail(path, fmt.Errorf("cannot read: %w", unwrapPathError(err)))
-				continue
-			}
-			inputs = append(inputs, input{name: path, data: b})
-		}
-	}
-	return inputs, errs
-}
-
-func manifestExt(path string) bool {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".yaml", ".yml", ".json":
-		return true
-	}
-	return false
-}
-
-func unwrapPathError(err error) error {
-	if pe, ok := err.(*fs.PathError); ok {
-		return pe.Err
-	}
-	return err
 }
 
 // parallel runs fn for 0..n-1 on at most workers goroutines.

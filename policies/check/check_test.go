@@ -2,10 +2,15 @@ package check
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/kgate-dev/kgate/policies"
+	"github.com/kgate-dev/kgate/policies/report"
 )
 
 const deployment = `apiVersion: apps/v1
@@ -81,5 +86,46 @@ func TestRunUsesTheRunAsInventory(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A run over files of several tasks gives the same report whatever the number of
+// workers, and releases each file's text once it is checked unless fixing.
+func TestRunReleasesCheckedFiles(t *testing.T) {
+	e, err := policies.New(context.Background(), policies.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var docs []string
+	for i := 0; i < 2*chunksPerTask+5; i++ {
+		docs = append(docs, strings.ReplaceAll(deployment, "name: api, namespace", fmt.Sprintf("name: api-%d, namespace", i)))
+	}
+	for _, name := range []string{"a.yaml", "b.yaml"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(strings.Join(docs, "---\n")+"---\n"+defaultDeny), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var reports []*report.Report
+	for _, o := range []Options{{Workers: 1}, {Workers: 2}, {Workers: 2, Fix: true}} {
+		o.Paths = []string{dir}
+		res, err := Run(context.Background(), e, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Report.Summary.Objects != 2*len(docs)+2 || len(res.Report.Findings) == 0 {
+			t.Fatalf("%+v: summary %+v", o, res.Report.Summary)
+		}
+		for _, f := range res.Files {
+			if released := f.NumChunks() == 0; released == o.Fix {
+				t.Errorf("%+v: %s released = %v", o, f.Path, released)
+			}
+		}
+		reports = append(reports, res.Report)
+	}
+	for _, r := range reports[1:] {
+		if !reflect.DeepEqual(r.Findings, reports[0].Findings) {
+			t.Errorf("reports differ between runs")
+		}
 	}
 }

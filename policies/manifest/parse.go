@@ -116,6 +116,13 @@ func kindValue(rest []byte) string {
 	return string(v)
 }
 
+// Release drops the file's text and documents once nothing reads them again,
+// so that a run over many files holds only those still being checked. The file
+// cannot be parsed or written back after.
+func (f *File) Release() {
+	f.chunks, f.Docs, f.Errors = nil, nil, nil
+}
+
 // NumChunks is the number of document chunks ParseRange accepts indexes for.
 func (f *File) NumChunks() int { return len(f.chunks) }
 
