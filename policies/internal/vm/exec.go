@@ -116,17 +116,14 @@ func (ev *Eval) run(b block, fr []*ast.Term) (int, error) {
 		case opReturn:
 			ev.ret = fr[in.target]
 			return returned, nil
-		case opCallFunc:
-			v, err := ev.call(in.fn, in.args, fr)
-			if err != nil {
-				return 0, err
+		case opCallFunc, opCallBuiltin:
+			var v *ast.Term
+			var err error
+			if in.op == opCallFunc {
+				v, err = ev.call(in.fn, in.args, fr)
+			} else {
+				v, err = ev.builtin(in.bi, in.args, fr)
 			}
-			if v == nil {
-				return 0, nil
-			}
-			fr[in.target] = v
-		case opCallBuiltin:
-			v, err := ev.builtin(in.bi, in.args, fr)
 			if err != nil {
 				return 0, err
 			}

@@ -22,15 +22,10 @@ func mutations(blocks []*ir.Block) map[ir.Local]int {
 	walk = func(bs []*ir.Block) {
 		for _, b := range bs {
 			for _, s := range b.Stmts {
+				if target, _, _, ok := addition(s); ok {
+					n[target]++
+				}
 				switch s := s.(type) {
-				case *ir.SetAddStmt:
-					n[s.Set]++
-				case *ir.ObjectInsertStmt:
-					n[s.Object]++
-				case *ir.ObjectInsertOnceStmt:
-					n[s.Object]++
-				case *ir.ArrayAppendStmt:
-					n[s.Array]++
 				case *ir.BlockStmt:
 					walk(s.Blocks)
 				case *ir.ScanStmt:
@@ -45,6 +40,22 @@ func mutations(blocks []*ir.Block) map[ir.Local]int {
 	}
 	walk(blocks)
 	return n
+}
+
+// addition describes a statement that adds to a collection: the collection's
+// local, the key operand (objects only) and the value operand.
+func addition(s ir.Stmt) (target ir.Local, key *ir.Operand, value ir.Operand, ok bool) {
+	switch s := s.(type) {
+	case *ir.SetAddStmt:
+		return s.Set, nil, s.Value, true
+	case *ir.ArrayAppendStmt:
+		return s.Array, nil, s.Value, true
+	case *ir.ObjectInsertStmt:
+		return s.Object, &s.Key, s.Value, true
+	case *ir.ObjectInsertOnceStmt:
+		return s.Object, &s.Key, s.Value, true
+	}
+	return 0, nil, ir.Operand{}, false
 }
 
 // fold tries to turn stmts[0], a Make statement, and the additions that follow it
@@ -75,50 +86,29 @@ func (c *compiler) fold(stmts []ir.Stmt, consts map[ir.Local]*ast.Term) (*ast.Te
 		}
 		return nil
 	}
+	_, object := stmts[0].(*ir.MakeObjectStmt)
 	var elems, keys []*ast.Term
 	n := 1
-loop:
 	for ; n < len(stmts); n++ {
-		switch s := stmts[n].(type) {
-		case *ir.SetAddStmt:
-			if s.Set != target {
-				break loop
-			}
-			v := constant(s.Value)
-			if v == nil {
-				return nil, 0
-			}
-			elems = append(elems, v)
-		case *ir.ArrayAppendStmt:
-			if s.Array != target {
-				break loop
-			}
-			v := constant(s.Value)
-			if v == nil {
-				return nil, 0
-			}
-			elems = append(elems, v)
-		case *ir.ObjectInsertStmt:
-			if s.Object != target {
-				break loop
-			}
-			k, v := constant(s.Key), constant(s.Value)
-			if k == nil || v == nil {
-				return nil, 0
-			}
-			keys, elems = append(keys, k), append(elems, v)
-		case *ir.ObjectInsertOnceStmt:
-			if s.Object != target {
-				break loop
-			}
-			k, v := constant(s.Key), constant(s.Value)
-			if k == nil || v == nil {
-				return nil, 0
-			}
-			keys, elems = append(keys, k), append(elems, v)
-		default:
-			break loop
+		t, k, v, ok := addition(stmts[n])
+		if !ok || t != target {
+			break
 		}
+		if (k != nil) != object {
+			return nil, 0
+		}
+		val := constant(v)
+		if val == nil {
+			return nil, 0
+		}
+		if k != nil {
+			kt := constant(*k)
+			if kt == nil {
+				return nil, 0
+			}
+			keys = append(keys, kt)
+		}
+		elems = append(elems, val)
 	}
 	if c.mutated[target] != n-1 {
 		return nil, 0
