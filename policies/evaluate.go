@@ -191,35 +191,13 @@ func anyMutate(fs []Finding) bool {
 	return false
 }
 
+// inputValue is the whole input document as an AST value, for topdown.
 func (e *Engine) inputValue(in *Input) (ast.Value, error) {
-	obj, err := ast.InterfaceToValue(in.Object)
+	v, err := ast.InterfaceToValue(e.inputFields(in))
 	if err != nil {
-		return nil, fmt.Errorf("input object: %w", err)
+		return nil, fmt.Errorf("input document: %w", err)
 	}
-	old, err := ast.InterfaceToValue(in.OldObject)
-	if err != nil {
-		return nil, fmt.Errorf("input oldObject: %w", err)
-	}
-	user, err := ast.InterfaceToValue(in.UserInfo)
-	if err != nil {
-		return nil, fmt.Errorf("input userInfo: %w", err)
-	}
-	return ast.NewObject(
-		ast.Item(ast.InternedTerm("operation"), ast.StringTerm(in.Operation)),
-		ast.Item(ast.InternedTerm("kind"), ast.ObjectTerm(
-			ast.Item(ast.InternedTerm("group"), ast.StringTerm(in.Kind.Group)),
-			ast.Item(ast.InternedTerm("version"), ast.StringTerm(in.Kind.Version)),
-			ast.Item(ast.InternedTerm("kind"), ast.StringTerm(in.Kind.Kind)),
-		)),
-		ast.Item(ast.InternedTerm("namespace"), ast.StringTerm(in.Namespace)),
-		ast.Item(ast.InternedTerm("name"), ast.StringTerm(in.Name)),
-		ast.Item(ast.InternedTerm("object"), ast.NewTerm(obj)),
-		ast.Item(ast.InternedTerm("oldObject"), ast.NewTerm(old)),
-		ast.Item(ast.InternedTerm("userInfo"), ast.NewTerm(user)),
-		ast.Item(ast.InternedTerm("dryRun"), ast.BooleanTerm(in.DryRun)),
-		ast.Item(ast.InternedTerm("params"), e.paramsV),
-		ast.Item(ast.InternedTerm("namespaceLabels"), namespaceLabels(in.NamespaceInfo)),
-	), nil
+	return v, nil
 }
 
 func parseViolations(r *Rule, v any) ([]Finding, error) {
@@ -274,8 +252,12 @@ func namespaceLabels(ns *Namespace) *ast.Term {
 // whose object and oldObject convert only the fields rules read (not status,
 // managedFields or most annotations). An AST object built eagerly would hash, and
 // so convert, every value it holds.
-func (e *Engine) lazyInput(in *Input) ast.Value {
-	return ast.LazyObject(map[string]any{
+func (e *Engine) lazyInput(in *Input) ast.Value { return ast.LazyObject(e.inputFields(in)) }
+
+// inputFields are the fields of the input document rules see: AST values where
+// the engine has them already, the JSON-shaped object, oldObject and userInfo.
+func (e *Engine) inputFields(in *Input) map[string]any {
+	return map[string]any{
 		"operation": ast.String(in.Operation),
 		"kind": ast.NewObject(
 			ast.Item(ast.InternedTerm("group"), ast.StringTerm(in.Kind.Group)),
@@ -290,5 +272,5 @@ func (e *Engine) lazyInput(in *Input) ast.Value {
 		"dryRun":          ast.Boolean(in.DryRun),
 		"params":          e.paramsV.Value,
 		"namespaceLabels": namespaceLabels(in.NamespaceInfo).Value,
-	})
+	}
 }
