@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/kgate
 
-.PHONY: all build test fmt-check vet unit bench demo dev docs manifests clean
+.PHONY: all build test fmt-check vet unit bench demo dev docs generate manifests clean
 
 all: build
 
@@ -33,8 +33,13 @@ unit:
 	KUBEBUILDER_ASSETS="$$assets" KGATE_HELM="$$helm" PATH="$$PATH:$$assets" $(GO) test -count=1 ./...
 
 ## docs: regenerate docs/rules.md from the rules' METADATA (a test fails when it is stale).
-docs:
+docs: generate
 	$(GO) run ./cmd/kgate policies -o markdown > docs/rules.md
+
+## generate: rewrite policies/compiled/, the planned built-in library every kgate
+## binary starts from, after a change to rego/ (a test fails when it is stale).
+generate:
+	$(GO) test ./policies/ -run '^TestCompiledLibraryIsCurrent$$' -count=1 -update
 
 ## manifests: render deploy/kgate.yaml (cert-manager) and deploy/kgate-self-signed.yaml
 ## (no cert-manager) from the Helm chart; a test fails when they are stale.

@@ -68,16 +68,21 @@ type Engine struct {
 // New loads the built-in rules and the user's policy directories, compiles them
 // and prepares one query per object kind.
 func New(ctx context.Context, opts Options) (*Engine, error) {
-	lib, err := loadLibrary(opts.PolicyDirs, false, false, opts.Debug)
-	if err != nil {
-		return nil, err
+	planned := !opts.TopDown && !opts.Debug
+	var b *built
+	var err error
+	if planned && len(opts.PolicyDirs) == 0 {
+		// A compiled library that is stale or unreadable (the tests catch both)
+		// costs start-up time, never correctness: the sources are compiled instead.
+		b, _ = loadCompiled()
 	}
-	c, defaults := lib.compiler, lib.defaults
-	rules, err := rulesFromCompiler(c)
-	if err != nil {
-		return nil, err
+	if b == nil {
+		if b, err = buildFromSources(ctx, opts.PolicyDirs, opts.Debug, planned); err != nil {
+			return nil, err
+		}
 	}
-	params, err := mergeParams(defaults, lib.schemas, opts.Params)
+	rules, defaults := b.rules, b.defaults
+	params, err := mergeParams(defaults, b.schemas, opts.Params)
 	if err != nil {
 		return nil, err
 	}
@@ -94,15 +99,15 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	e := &Engine{
 		defaults:   defaults,
-		schemas:    lib.schemas,
+		schemas:    b.schemas,
 		settings:   opts.Settings,
 		now:        now,
 		rules:      rules,
 		byID:       map[string]*Rule{},
 		params:     params,
-		schemaDocs: lib.docs,
+		schemaDocs: b.docs,
 		paramsV:    ast.NewTerm(pv),
-		compiler:   c,
+		compiler:   b.compiler,
 		byKind:     map[string]*ruleSet{},
 		store:      newStore(defaults),
 		data:       &dataDoc{},
@@ -110,8 +115,8 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	for _, r := range rules {
 		e.byID[r.ID] = r
 	}
-	if !opts.TopDown && !opts.Debug {
-		prog, funcs, err := plan(ctx, c, e.store, rules)
+	if planned {
+		prog, funcs, err := link(b.pol, rules)
 		if err != nil {
 			return nil, err
 		}

@@ -38,9 +38,8 @@ func (planTarget) PrepareForEval(_ context.Context, pol *ir.Policy, _ ...rego.Pr
 // ruleFuncs are the planned functions of one rule's outputs.
 type ruleFuncs struct{ violation, patch, applies vm.Func }
 
-// plan asks OPA's planner for one plan covering every rule's outputs and compiles
-// it for the VM. It returns the functions of each rule, in the order of rules.
-func plan(ctx context.Context, c *ast.Compiler, store storage.Store, rules []*Rule) (*vm.Program, []ruleFuncs, error) {
+// planIR asks OPA's planner for one plan covering every rule's outputs.
+func planIR(ctx context.Context, c *ast.Compiler, store storage.Store, rules []*Rule) (*ir.Policy, error) {
 	planRegister.Do(func() { rego.RegisterPlugin(planTargetName, planTarget{}) })
 	var q strings.Builder
 	for i, r := range rules {
@@ -62,8 +61,14 @@ func plan(ctx context.Context, c *ast.Compiler, store storage.Store, rules []*Ru
 	planSink = nil
 	planMu.Unlock()
 	if err != nil {
-		return nil, nil, fmt.Errorf("plan policies: %w", err)
+		return nil, fmt.Errorf("plan policies: %w", err)
 	}
+	return pol, nil
+}
+
+// link compiles a plan for the VM and finds the functions of each rule, in the
+// order of rules.
+func link(pol *ir.Policy, rules []*Rule) (*vm.Program, []ruleFuncs, error) {
 	prog, err := vm.Compile(pol, intrinsics)
 	if err != nil {
 		return nil, nil, fmt.Errorf("compile plan: %w", err)

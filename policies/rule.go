@@ -238,6 +238,9 @@ func paramsRead(c *ast.Compiler, pkg ast.Ref, own map[string]any) []string {
 			}
 		}
 	}
+	if len(seen) == 0 {
+		return nil
+	}
 	return sortedKeys(seen)
 }
 

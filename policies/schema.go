@@ -49,15 +49,9 @@ func compileParamSchemas(where string, params map[string]any, raw any) (paramSch
 			errs = append(errs, fmt.Sprintf("%s: parameter %q has no JSON schema under custom.schema", where, name))
 			continue
 		}
-		c := jsonschema.NewCompiler()
-		url := "kgate:///" + name
-		if err := c.AddResource(url, s); err != nil {
-			errs = append(errs, fmt.Sprintf("%s: schema of %q: %v", where, name, err))
-			continue
-		}
-		sch, err := c.Compile(url)
+		sch, err := compileSchema(name, s)
 		if err != nil {
-			errs = append(errs, fmt.Sprintf("%s: schema of %q: %v", where, name, err))
+			errs = append(errs, fmt.Sprintf("%s: %v", where, err))
 			continue
 		}
 		if err := sch.Validate(jsonValue(params[name])); err != nil {
@@ -72,6 +66,33 @@ func compileParamSchemas(where string, params map[string]any, raw any) (paramSch
 		}
 	}
 	return out, errs
+}
+
+func compileSchema(name string, doc any) (*jsonschema.Schema, error) {
+	c := jsonschema.NewCompiler()
+	url := "kgate:///" + name
+	if err := c.AddResource(url, doc); err != nil {
+		return nil, fmt.Errorf("schema of %q: %w", name, err)
+	}
+	sch, err := c.Compile(url)
+	if err != nil {
+		return nil, fmt.Errorf("schema of %q: %w", name, err)
+	}
+	return sch, nil
+}
+
+// compileSchemaDocs compiles schemas already checked against their parameters
+// (those of the compiled library).
+func compileSchemaDocs(docs map[string]map[string]any) (paramSchemas, error) {
+	out := make(paramSchemas, len(docs))
+	for name, doc := range docs {
+		sch, err := compileSchema(name, doc)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = sch
+	}
+	return out, nil
 }
 
 // validate checks user values against the schemas; every error names the parameter.
