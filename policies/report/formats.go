@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -9,13 +8,6 @@ import (
 
 	"github.com/kgate-dev/kgate/policies"
 )
-
-// WriteJSON writes the report in the documented JSON contract.
-func WriteJSON(w io.Writer, r *Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
-}
 
 // WriteGitHub writes GitHub Actions workflow commands, which the Actions runner
 // turns into annotations on the pull request's files.
