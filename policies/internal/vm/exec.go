@@ -233,7 +233,7 @@ func (ev *Eval) run(b block, fr []*ast.Term) (int, error) {
 			t.Value = arr.Append(ev.read(in.a, fr))
 		case opObjectInsert, opObjectInsertOnce:
 			if fr[in.target] == emptyObject {
-				fr[in.target] = ast.NewTerm(ast.NewObject())
+				fr[in.target] = ast.NewTerm(ast.NewObjectWithCapacity(int(in.n)))
 			}
 			obj, ok := fr[in.target].Value.(ast.Object)
 			if !ok {

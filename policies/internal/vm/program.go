@@ -103,7 +103,8 @@ type instr struct {
 	target int32
 	// key and value are the locals a scan binds.
 	key, value int32
-	// n is a break's depth or an array's capacity.
+	// n is a break's depth, an array's capacity or, on an object insert, the
+	// number of inserts into that object in its block.
 	n int32
 	// a and b are the statement's operands (source, key, value, A, B).
 	a, b operand
