@@ -113,65 +113,77 @@ annotation_path(key) := concat("", ["/metadata/annotations/", escape(key)])
 # Performance: this is an object keyed by path rather than a set, so that OPA
 # hashes the short key instead of the whole pod spec; rules iterate it with
 # `some t in lib.pod_templates` all the same.
-pod_templates[p] := t if {
+pod_templates := templates_of_kind if kind in template_kinds
+
+else := {}
+
+# template_kinds are the kinds templates_of_kind knows. Testing it first spares
+# every other kind (Service, StorageClass, ...) the trial of each definition below.
+template_kinds := {
+	"Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob",
+	"PyTorchJob", "MPIJob", "RayCluster", "RayService", "RayJob", "LeaderWorkerSet",
+}
+
+# templates_of_kind is pod_templates for the kinds of template_kinds.
+templates_of_kind[p] := t if {
 	kind == "Pod"
 	is_object(obj.spec)
 	p := "/spec"
 	t := {"path": p, "spec": obj.spec, "meta": object.get(obj, "metadata", {}), "replicas": 1, "group": "pod"}
 }
 
-pod_templates[p] := t if {
+templates_of_kind[p] := t if {
 	kind in {"Deployment", "ReplicaSet", "StatefulSet"}
 	some p, t in template_at(obj.spec.template, "/spec/template", nn(object.get(obj.spec, "replicas", null), 1), "template")
 }
 
-pod_templates[p] := t if {
+templates_of_kind[p] := t if {
 	kind == "DaemonSet"
 	some p, t in template_at(obj.spec.template, "/spec/template", null, "template")
 }
 
-pod_templates[p] := t if {
+templates_of_kind[p] := t if {
 	batch_job
 	some p, t in template_at(obj.spec.template, "/spec/template", nn(object.get(obj.spec, "parallelism", null), 1), "template")
 }
 
-pod_templates[p] := t if {
+templates_of_kind[p] := t if {
 	kind == "CronJob"
 	job := obj.spec.jobTemplate.spec
 	some p, t in template_at(job.template, "/spec/jobTemplate/spec/template", nn(object.get(job, "parallelism", null), 1), "template")
 }
 
 # Volcano Job: batch.volcano.sh, spec.tasks[*].template.
-pod_templates[p] := t if {
+templates_of_kind[p] := t if {
 	volcano_job
 	some i, task in obj.spec.tasks
 	some p, t in template_at(task.template, concat("", ["/spec/tasks/", format_int(i, 10), "/template"]), nn(object.get(task, "replicas", null), 1), nn(object.get(task, "name", null), concat("-", ["task", format_int(i, 10)])))
 }
 
-pod_templates[p] := t if {
+templates_of_kind[p] := t if {
 	kind == "PyTorchJob"
 	some name, rs in obj.spec.pytorchReplicaSpecs
 	some p, t in template_at(rs.template, concat("", ["/spec/pytorchReplicaSpecs/", escape(name), "/template"]), nn(object.get(rs, "replicas", null), 1), name)
 }
 
-pod_templates[p] := t if {
+templates_of_kind[p] := t if {
 	kind == "MPIJob"
 	some name, rs in obj.spec.mpiReplicaSpecs
 	some p, t in template_at(rs.template, concat("", ["/spec/mpiReplicaSpecs/", escape(name), "/template"]), nn(object.get(rs, "replicas", null), 1), name)
 }
 
-pod_templates[p] := t if {
+templates_of_kind[p] := t if {
 	some prefix, cluster in ray_cluster_specs
 	some p, t in template_at(cluster.headGroupSpec.template, concat("", [prefix, "/headGroupSpec/template"]), 1, "head")
 }
 
-pod_templates[p] := t if {
+templates_of_kind[p] := t if {
 	some prefix, cluster in ray_cluster_specs
 	some i, g in cluster.workerGroupSpecs
 	some p, t in template_at(g.template, concat("", [prefix, "/workerGroupSpecs/", format_int(i, 10), "/template"]), nn(object.get(g, "replicas", null), 1), nn(object.get(g, "groupName", null), concat("-", ["worker", format_int(i, 10)])))
 }
 
-pod_templates[p] := t if {
+templates_of_kind[p] := t if {
 	kind == "LeaderWorkerSet"
 	lwt := obj.spec.leaderWorkerTemplate
 	some name in ["leaderTemplate", "workerTemplate"]

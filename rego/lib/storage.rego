@@ -12,6 +12,10 @@ ebs_class(sc) if sc.provisioner in lib.params.ebsProvisioners
 
 ebs_class(sc) if sc.provisioner == in_tree_provisioner
 
+# ebs_object is ebs_class for the object under review: a rule, so it is computed
+# once per evaluation however many storage rules ask.
+ebs_object if ebs_class(lib.obj)
+
 # param looks a StorageClass parameter up by key, case-insensitively, as the
 # EBS CSI driver does: {"key": key as written, "value": value}. When a class
 # writes the key twice in different case, the smallest key is taken, so the

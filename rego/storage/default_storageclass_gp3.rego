@@ -118,7 +118,7 @@ costly_default := sprintf("uses the unsupported in-tree provisioner %s", [storag
 	in_tree
 } else := sprintf("provisions %s volumes", [type]) if {
 	is_default
-	storage.ebs_class(lib.obj)
+	storage.ebs_object
 	type != "gp3"
 }
 
@@ -142,7 +142,7 @@ else := action("deny")
 
 violation contains v if {
 	is_default
-	not storage.ebs_class(lib.obj)
+	not storage.ebs_object
 	v := {
 		"msg": sprintf("StorageClass %q is the default class but is not an EBS gp3 class (provisioner %s): every PVC without a storageClassName gets it", [name, lib.obj.provisioner]),
 		"path": default_path,
@@ -172,7 +172,7 @@ violation contains v if {
 violation contains v if {
 	expected
 	not is_default
-	storage.ebs_class(lib.obj)
+	storage.ebs_object
 	not in_tree
 	type == "gp3"
 	count(other_defaults) == 0

@@ -53,7 +53,7 @@ csi_zone_key := "topology.ebs.csi.aws.com/zone"
 
 applies if {
 	lib.kind == "StorageClass"
-	storage.ebs_class(lib.obj)
+	storage.ebs_object
 }
 
 applies if count(in_tree_volumes) > 0

@@ -50,7 +50,7 @@ import data.kgate.lib.storage
 
 applies if {
 	lib.kind == "StorageClass"
-	storage.ebs_class(lib.obj)
+	storage.ebs_object
 }
 
 name := lib.obj.metadata.name

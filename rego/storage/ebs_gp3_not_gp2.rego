@@ -44,7 +44,7 @@ import data.kgate.lib.storage
 
 applies if {
 	lib.kind == "StorageClass"
-	storage.ebs_class(lib.obj)
+	storage.ebs_object
 }
 
 applies if pvc_class

@@ -108,7 +108,7 @@ gp3_min_throughput := 125
 
 ebs_class if {
 	lib.kind == "StorageClass"
-	storage.ebs_class(lib.obj)
+	storage.ebs_object
 }
 
 applies if ebs_class

@@ -50,7 +50,7 @@ wffc := "WaitForFirstConsumer"
 
 applies if {
 	lib.kind == "StorageClass"
-	storage.ebs_class(lib.obj)
+	storage.ebs_object
 }
 
 mode := lib.get(lib.obj, "volumeBindingMode", "")

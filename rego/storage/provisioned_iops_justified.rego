@@ -82,7 +82,7 @@ name := lib.obj.metadata.name
 
 ebs_class if {
 	lib.kind == "StorageClass"
-	storage.ebs_class(lib.obj)
+	storage.ebs_object
 }
 
 class_type := lower(ebs_sizes.type(lib.obj)) if ebs_class

@@ -61,7 +61,7 @@ justified if trim_space(object.get(lib.annotations, lib.params.retainJustificati
 
 ebs_class if {
 	lib.kind == "StorageClass"
-	storage.ebs_class(lib.obj)
+	storage.ebs_object
 }
 
 applies if ebs_class
