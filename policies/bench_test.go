@@ -90,6 +90,27 @@ func BenchmarkEvaluate(b *testing.B) {
 	}
 }
 
+// BenchmarkNew measures building an engine: from the compiled built-in library
+// shipped in the binary, and from the Rego sources, as when policy directories are
+// given (an empty one here) (docs/performance.md, start-up).
+func BenchmarkNew(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		opts Options
+	}{
+		{"CompiledLibrary", Options{}},
+		{"FromSources", Options{PolicyDirs: []string{b.TempDir()}}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := New(context.Background(), bc.opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 var benchPyTorchJob = map[string]any{
 	"apiVersion": "kubeflow.org/v1", "kind": "PyTorchJob",
 	"metadata": map[string]any{"name": "llama-fsdp", "namespace": "training"},
