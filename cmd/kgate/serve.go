@@ -27,7 +27,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
-	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/kgate-dev/kgate/policies/audit"
 	"github.com/kgate-dev/kgate/webhook"
@@ -180,8 +179,8 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	ns := namespaceLookup(mgr.GetClient())
 	// GetWebhookServer also hands the server to the manager to start.
 	sources := webhook.Sources{Engines: engines, Namespaces: ns, State: inv, Metrics: m}
-	mgr.GetWebhookServer().Register("/mutate", &admission.Webhook{Handler: &webhook.Mutator{Sources: sources}})
-	mgr.GetWebhookServer().Register("/validate", &admission.Webhook{Handler: &webhook.Validator{Sources: sources}})
+	mgr.GetWebhookServer().Register("/mutate", webhook.NewHTTPHandler(&webhook.Mutator{Sources: sources}))
+	mgr.GetWebhookServer().Register("/validate", webhook.NewHTTPHandler(&webhook.Validator{Sources: sources}))
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return err
 	}

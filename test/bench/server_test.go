@@ -21,7 +21,6 @@ import (
 
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	ctrlzap "sigs.k8s.io/controller-runtime/pkg/log/zap"
-	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/kgate-dev/kgate/policies"
 	"github.com/kgate-dev/kgate/webhook"
@@ -78,7 +77,7 @@ func serveWebhook() int {
 		defer pprof.StopCPUProfile()
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/validate", &admission.Webhook{Handler: &webhook.Validator{Sources: webhook.Sources{Engines: webhook.Fixed{E: e}}}})
+	mux.Handle("/validate", webhook.NewHTTPHandler(&webhook.Validator{Sources: webhook.Sources{Engines: webhook.Fixed{E: e}}}))
 	srv := httptest.NewTLSServer(mux)
 	fmt.Println(srv.URL)
 
