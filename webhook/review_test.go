@@ -69,6 +69,12 @@ var reviewBodies = []struct {
 	{"unknown request field", `{"request":{"uid":"1","Object":{"a":1},"more":[{"x":null}]}}`, true},
 	{"no kind", `{"apiVersion":"admission.k8s.io/v1","request":{"uid":"1"}}`, true},
 	{"odd apiVersion", `{"apiVersion":"v9","kind":"Other","request":{"uid":"1"}}`, true},
+	{"fields of the generic decoder", `{"request":{"uid":"\u0031","name":"caf\u00e9","namespace":null,"kind":{"group":"a","group":"b"},"dryRun":true,"requestKind":null,` +
+		`"userInfo":{"groups":[],"extra":{"k":null,"j":[],"k":["x",null]}},"options":null}}`, true},
+	{"non-ASCII name", "{\"request\":{\"name\":\"caf\u00e9\",\"dryRun\":null,\"userInfo\":{\"groups\":[\"a\",null]},\"requestResource\":{\"x\":1}}}", true},
+	{"invalid UTF-8 name", "{\"request\":{\"name\":\"caf\xe9\",\"dryRun\":false}}", true},
+	{"duplicate uid", `{"request":{"uid":"1","uid":"2","userInfo":null}}`, true},
+	{"duplicate kind", `{"request":{"kind":{"group":"a"},"kind":{"kind":"b"}}}`, true},
 	{"no request", `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}`, false},
 	{"null request", `{"request":null}`, false},
 	{"response", `{"request":{"uid":"1"},"response":{"uid":"2"}}`, false},
@@ -80,6 +86,10 @@ var reviewBodies = []struct {
 	{"duplicate request", `{"request":{"uid":"1"},"request":{"name":"x"}}`, false},
 	{"bad apiVersion", `{"apiVersion":"a/b/c","request":{"uid":"1"}}`, false},
 	{"typed field of the wrong type", `{"request":{"uid":1}}`, false},
+	{"group of the wrong type", `{"request":{"userInfo":{"groups":[1]}}}`, false},
+	{"dryRun of the wrong type", `{"request":{"dryRun":"yes"}}`, false},
+	{"duplicate options", `{"request":{"options":{},"options":null}}`, false},
+	{"kind not a string", `{"kind":1,"request":{}}`, false},
 	{"trailing data", `{"request":{"uid":"1"}} {}`, false},
 	{"invalid object", `{"request":{"uid":"1","object":{"a":01}}}`, false},
 	{"bad escape", `{"request":{"uid":"1","object":{"a":"\x"}}}`, false},
@@ -100,6 +110,22 @@ func TestDecodeReviewMatchesControllerRuntime(t *testing.T) {
 				sameAsGeneric(t, []byte(c.body), req, gvk)
 			}
 		})
+	}
+}
+
+// TestDecodeReviewTypesAPIServerRequests decodes an API server's request
+// without the generic decoder.
+func TestDecodeReviewTypesAPIServerRequests(t *testing.T) {
+	body := []byte(apiServerReview)
+	at := strings.Index(apiServerReview, `"request":`) + len(`"request":`)
+	s := scanner{data: body, off: at}
+	r := requestSpan{span: span{-1, -1}, object: span{-1, -1}, oldObject: span{-1, -1}, options: span{-1, -1}, typed: true}
+	var req admissionv1.AdmissionRequest
+	if !s.request(&r, &req) || !r.typed {
+		t.Fatalf("request read: %v, typed: %v", s.off, r.typed)
+	}
+	if req.UserInfo.Extra["some-key"][1] != "some-value2" || *req.RequestKind != req.Kind || req.DryRun == nil {
+		t.Errorf("request %+v", req)
 	}
 }
 
