@@ -51,6 +51,14 @@ func Input(req *admissionv1.AdmissionRequest) (*policies.Input, error) {
 // decode reads a raw object as JSON values; numbers stay json.Number so that
 // large integers survive a round trip unchanged.
 func decode(raw []byte) (any, error) {
+	if v, ok := decodeObject(raw); ok {
+		return v, nil
+	}
+	return decodeJSON(raw)
+}
+
+// decodeJSON is decode with encoding/json, for any input.
+func decodeJSON(raw []byte) (any, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, nil
 	}
