@@ -1,11 +1,8 @@
 package bench
 
 import (
-	"bytes"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -42,26 +39,21 @@ func (r *loadResult) percentile(p float64) float64 {
 	return float64(r.latencies[int(p*float64(len(r.latencies)-1))].Microseconds()) / 1000
 }
 
-// loadGen sends reviews to a webhook over a fixed set of persistent connections,
-// one per worker: each worker owns a client whose transport keeps at most one
-// connection, so the server sees exactly len(clients) connections.
+// loadGen sends reviews to a webhook over a fixed set of persistent
+// connections, one per worker, so the server sees exactly len(clients)
+// connections.
 type loadGen struct {
-	url     string
-	reviews []review
-	clients []*http.Client
+	reviews  []review
+	requests [][]byte // reviews[i] as a complete HTTP request
+	clients  []*client
 }
 
 // newLoadGen makes a generator with conns connections to url, and opens them with
 // one review each so that TLS handshakes fall outside what is measured.
 func newLoadGen(url string, conns int, reviews []review) (*loadGen, error) {
-	g := &loadGen{url: url, reviews: reviews}
-	for i := 0; i < conns; i++ {
-		g.clients = append(g.clients, &http.Client{Transport: &http.Transport{
-			TLSClientConfig:     &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // loopback test server
-			MaxConnsPerHost:     1,
-			MaxIdleConnsPerHost: 1,
-			DisableCompression:  true,
-		}})
+	g, err := prepareLoadGen(url, conns, reviews)
+	if err != nil {
+		return nil, err
 	}
 	errs := make(chan error, conns)
 	for i, c := range g.clients {
@@ -76,30 +68,37 @@ func newLoadGen(url string, conns int, reviews []review) (*loadGen, error) {
 	return g, nil
 }
 
-// close drops the idle connections, so that the server can shut down without
+// prepareLoadGen makes a generator whose connections open on first use.
+func prepareLoadGen(url string, conns int, reviews []review) (*loadGen, error) {
+	addr, requests, err := encodeRequests(url, reviews)
+	if err != nil {
+		return nil, err
+	}
+	g := &loadGen{reviews: reviews, requests: requests}
+	for i := 0; i < conns; i++ {
+		g.clients = append(g.clients, &client{addr: addr})
+	}
+	return g, nil
+}
+
+// close drops the connections, so that the server can shut down without
 // waiting for them.
 func (g *loadGen) close() {
 	for _, c := range g.clients {
-		c.CloseIdleConnections()
+		c.close()
 	}
 }
 
 // send posts review i (of the mix, in turn) and checks the answer: status 200
 // and an AdmissionReview whose response echoes the request's UID.
-func (g *loadGen) send(c *http.Client, i int) error {
+func (g *loadGen) send(c *client, i int) error {
 	r := g.reviews[i%len(g.reviews)]
-	resp, err := c.Post(g.url, "application/json", bytes.NewReader(r.body))
+	status, body, err := c.post(g.requests[i%len(g.requests)])
 	if err != nil {
 		return err
 	}
-	// Reading the body to its end lets the transport reuse the connection.
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("status %d: %.200s", resp.StatusCode, body)
+	if status != http.StatusOK {
+		return fmt.Errorf("status %d: %.200s", status, body)
 	}
 	// Only the fields that make the answer usable: decoding the whole
 	// AdmissionReview would spend the generator's CPU, which the server shares.
@@ -131,7 +130,7 @@ func (g *loadGen) closedLoop(n int) *loadResult {
 		}
 		close(next)
 	}()
-	return g.run(func(c *http.Client, rec *recorder) {
+	return g.run(func(c *client, rec *recorder) {
 		for i := range next {
 			t0 := time.Now()
 			rec.add(t0, g.send(c, i))
@@ -156,7 +155,7 @@ func (g *loadGen) openLoop(n int, rate float64) *loadResult {
 		}
 		close(due)
 	}()
-	return g.run(func(c *http.Client, rec *recorder) {
+	return g.run(func(c *client, rec *recorder) {
 		for d := range due {
 			if wait := time.Until(d.t); wait > 0 {
 				time.Sleep(wait)
@@ -173,7 +172,7 @@ type dueReview struct {
 }
 
 // run starts one worker per connection and collects what they recorded.
-func (g *loadGen) run(work func(*http.Client, *recorder)) *loadResult {
+func (g *loadGen) run(work func(*client, *recorder)) *loadResult {
 	var (
 		mu  sync.Mutex
 		res loadResult
@@ -268,10 +267,14 @@ func TestSendRejectsBadAnswers(t *testing.T) {
 		"not json": func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, `ok`) },
 	} {
 		srv := httptest.NewTLSServer(h)
-		g := &loadGen{url: srv.URL, reviews: reviewMix()}
-		if err := g.send(srv.Client(), 0); err == nil {
+		g, err := prepareLoadGen(srv.URL, 1, reviewMix())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := g.send(g.clients[0], 0); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+		g.close()
 		srv.Close()
 	}
 }
