@@ -64,6 +64,7 @@ func serveWebhook() int {
 	}
 	// As kgate serve does after compiling the policies.
 	debug.FreeOSMemory()
+	webhook.SetHeapFloor(webhook.ServeHeapFloor)
 	if path := os.Getenv(serverProfileEnv); path != "" {
 		f, err := os.Create(path)
 		if err == nil {
