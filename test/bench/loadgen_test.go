@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -123,15 +124,9 @@ func (g *loadGen) send(c *client, i int) error {
 // runs from the send, and by Little's law its mean is the number of connections
 // divided by the throughput, whatever the server does.
 func (g *loadGen) closedLoop(n int) *loadResult {
-	next := make(chan int, len(g.clients))
-	go func() {
-		for i := 0; i < n; i++ {
-			next <- i
-		}
-		close(next)
-	}()
+	var next indexes
 	return g.run(func(c *client, rec *recorder) {
-		for i := range next {
+		for i, ok := next.claim(n); ok; i, ok = next.claim(n) {
 			t0 := time.Now()
 			rec.add(t0, g.send(c, i))
 		}
@@ -145,30 +140,27 @@ func (g *loadGen) closedLoop(n int) *loadResult {
 // builds up (no coordinated omission).
 func (g *loadGen) openLoop(n int, rate float64) *loadResult {
 	interval := time.Duration(float64(time.Second) / rate)
-	// The buffer lets workers claim due times a little ahead; the times are
-	// fixed, so how early a worker claims one changes nothing.
-	due := make(chan dueReview, len(g.clients))
+	var next indexes
 	start := time.Now()
-	go func() {
-		for i := 0; i < n; i++ {
-			due <- dueReview{i, start.Add(time.Duration(i) * interval)}
-		}
-		close(due)
-	}()
 	return g.run(func(c *client, rec *recorder) {
-		for d := range due {
-			if wait := time.Until(d.t); wait > 0 {
+		for i, ok := next.claim(n); ok; i, ok = next.claim(n) {
+			due := start.Add(time.Duration(i) * interval)
+			if wait := time.Until(due); wait > 0 {
 				time.Sleep(wait)
 			}
-			rec.add(d.t, g.send(c, d.i))
+			rec.add(due, g.send(c, i))
 		}
 	})
 }
 
-// dueReview is review i of an open-loop run and the time it is due.
-type dueReview struct {
-	i int
-	t time.Time
+// indexes hands out 0, 1, 2... to whichever worker is free first. A goroutine
+// feeding a channel did the same, but woke up for every review to refill it.
+type indexes struct{ next atomic.Int64 }
+
+// claim returns the next index, and false once n were handed out.
+func (x *indexes) claim(n int) (int, bool) {
+	i := int(x.next.Add(1) - 1)
+	return i, i < n
 }
 
 // run starts one worker per connection and collects what they recorded.
