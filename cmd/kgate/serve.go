@@ -75,7 +75,7 @@ file:line, counted in kgate_policy_reloads_total{result="failure"} and reported 
 a Kubernetes Event, and the last good policies stay in force.
 
 Memory: unless GOGC or GOMEMLIMIT is set, garbage is collected when the heap
-reaches 40 MiB, or twice the live heap when that is more, instead of every
+reaches 32 MiB, or twice the live heap when that is more, instead of every
 time it doubles: the live heap of a webhook is small and its garbage comes
 with every review.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, &f) },
