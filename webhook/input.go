@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/kgate-dev/kgate/policies"
@@ -31,9 +33,12 @@ func Input(req *admissionv1.AdmissionRequest) (*policies.Input, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode oldObject: %w", err)
 	}
-	user, err := toJSONValue(req.UserInfo)
-	if err != nil {
-		return nil, fmt.Errorf("userInfo: %w", err)
+	var user any
+	user, ok := userInfoValue(req.UserInfo)
+	if !ok {
+		if user, err = toJSONValue(req.UserInfo); err != nil {
+			return nil, fmt.Errorf("userInfo: %w", err)
+		}
 	}
 	dryRun := req.DryRun != nil && *req.DryRun
 	return &policies.Input{
@@ -51,6 +56,14 @@ func Input(req *admissionv1.AdmissionRequest) (*policies.Input, error) {
 // decode reads a raw object as JSON values; numbers stay json.Number so that
 // large integers survive a round trip unchanged.
 func decode(raw []byte) (any, error) {
+	if v, ok := decodeObject(raw); ok {
+		return v, nil
+	}
+	return decodeJSON(raw)
+}
+
+// decodeJSON is decode with encoding/json, for any input.
+func decodeJSON(raw []byte) (any, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, nil
 	}
@@ -67,6 +80,52 @@ func decode(raw []byte) (any, error) {
 		return nil, fmt.Errorf("an object must be a JSON object, got %T", v)
 	}
 	return v, nil
+}
+
+// userInfoValue is toJSONValue(u) without the JSON: it marshalled and
+// decoded the user of every review. ok is false when a string is not UTF-8,
+// which marshalling would change.
+func userInfoValue(u authenticationv1.UserInfo) (v map[string]any, ok bool) {
+	if !utf8.ValidString(u.Username) || !utf8.ValidString(u.UID) {
+		return nil, false
+	}
+	v = map[string]any{}
+	if u.Username != "" {
+		v["username"] = u.Username
+	}
+	if u.UID != "" {
+		v["uid"] = u.UID
+	}
+	if len(u.Groups) > 0 {
+		if v["groups"], ok = stringValues(u.Groups); !ok {
+			return nil, false
+		}
+	}
+	if len(u.Extra) > 0 {
+		extra := make(map[string]any, len(u.Extra))
+		for key, values := range u.Extra {
+			if extra[key], ok = stringValues(values); !ok || !utf8.ValidString(key) {
+				return nil, false
+			}
+		}
+		v["extra"] = extra
+	}
+	return v, true
+}
+
+// stringValues is a []string as decoded JSON: nil (null) stays nil.
+func stringValues(ss []string) (any, bool) {
+	if ss == nil {
+		return nil, true
+	}
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		if !utf8.ValidString(s) {
+			return nil, false
+		}
+		out[i] = s
+	}
+	return out, true
 }
 
 func toJSONValue(v any) (any, error) {

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,7 +17,17 @@ type Metrics struct {
 	latency    *prometheus.HistogramVec
 	evaluation prometheus.Histogram
 	findings   *prometheus.CounterVec
+
+	// The children of the vectors by label values: WithLabelValues hashes
+	// the values and takes a lock on every call, a few per finding.
+	requestsBy sync.Map // requestLabels → prometheus.Counter
+	latencyBy  sync.Map // string → prometheus.Observer
+	findingsBy sync.Map // findingLabels → prometheus.Counter
 }
+
+type requestLabels struct{ hook, op, kind, decision string }
+
+type findingLabels struct{ hook, rule, action string }
 
 // NewMetrics creates the metrics and registers them with reg.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
@@ -53,14 +64,38 @@ func (m *Metrics) observe(hook, op, kind, decision string, start time.Time, d *p
 	if m == nil {
 		return
 	}
-	m.requests.WithLabelValues(hook, op, kind, decision).Inc()
-	m.latency.WithLabelValues(hook).Observe(time.Since(start).Seconds())
+	m.requestCounter(requestLabels{hook, op, kind, decision}).Inc()
+	m.latencyObserver(hook).Observe(time.Since(start).Seconds())
 	if d == nil {
 		return
 	}
 	for _, f := range d.Findings {
-		m.findings.WithLabelValues(hook, f.RuleID, string(f.Action)).Inc()
+		m.findingCounter(findingLabels{hook, f.RuleID, string(f.Action)}).Inc()
 	}
+}
+
+func (m *Metrics) requestCounter(l requestLabels) prometheus.Counter {
+	if c, ok := m.requestsBy.Load(l); ok {
+		return c.(prometheus.Counter)
+	}
+	c, _ := m.requestsBy.LoadOrStore(l, m.requests.WithLabelValues(l.hook, l.op, l.kind, l.decision))
+	return c.(prometheus.Counter)
+}
+
+func (m *Metrics) latencyObserver(hook string) prometheus.Observer {
+	if o, ok := m.latencyBy.Load(hook); ok {
+		return o.(prometheus.Observer)
+	}
+	o, _ := m.latencyBy.LoadOrStore(hook, m.latency.WithLabelValues(hook))
+	return o.(prometheus.Observer)
+}
+
+func (m *Metrics) findingCounter(l findingLabels) prometheus.Counter {
+	if c, ok := m.findingsBy.Load(l); ok {
+		return c.(prometheus.Counter)
+	}
+	c, _ := m.findingsBy.LoadOrStore(l, m.findings.WithLabelValues(l.hook, l.rule, l.action))
+	return c.(prometheus.Counter)
 }
 
 func (m *Metrics) observeEvaluation(took time.Duration) {

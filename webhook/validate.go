@@ -60,7 +60,7 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 		}
 		switch f.Action {
 		case policies.ActionDeny:
-			denials = append(denials, describe(f)+v.stateNote(e, f))
+			denials = append(denials, warning(f, v.stateNote(e, f)))
 			denied = append(denied, f.RuleID)
 		case policies.ActionWarn:
 			warnings = append(warnings, warning(f, v.stateNote(e, f)))
@@ -89,19 +89,27 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 
 // describe renders a finding as the catalog asks: rule ID first, fix last.
 func describe(f policies.Finding) string {
-	s := f.RuleID
-	if f.Path != "" {
-		s += " " + f.Path
-	}
-	s += ": " + f.Message
-	if f.Fix != "" {
-		s += "; fix: " + f.Fix
-	}
-	return s
+	return warning(f, "")
 }
 
+// warning is describe(f) followed by note, built in one allocation: the
+// validating webhook renders several findings on almost every review.
 func warning(f policies.Finding, note string) string {
-	return describe(f) + note
+	var b strings.Builder
+	b.Grow(len(f.RuleID) + 1 + len(f.Path) + 2 + len(f.Message) + len("; fix: ") + len(f.Fix) + len(note))
+	b.WriteString(f.RuleID)
+	if f.Path != "" {
+		b.WriteByte(' ')
+		b.WriteString(f.Path)
+	}
+	b.WriteString(": ")
+	b.WriteString(f.Message)
+	if f.Fix != "" {
+		b.WriteString("; fix: ")
+		b.WriteString(f.Fix)
+	}
+	b.WriteString(note)
+	return b.String()
 }
 
 // referentialDenials lists the inventory kinds that the decision's denials depend on.

@@ -159,7 +159,7 @@ func TestValidator(t *testing.T) {
 }
 
 // FuzzAdmissionReview sends arbitrary bodies through controller-runtime's HTTP
-// decoding into both handlers: no input may crash them, and every answer is an
+// decoding, and NewHTTPHandler's, into both handlers: no input may crash them, and every answer is an
 // AdmissionReview or an HTTP error.
 func FuzzAdmissionReview(f *testing.F) {
 	seed := func(obj string, kind string) []byte {
@@ -177,7 +177,9 @@ func FuzzAdmissionReview(f *testing.F) {
 	f.Add([]byte(`{"request":null}`))
 	f.Add([]byte(`not json`))
 	e := testEngine(f)
-	hooks := []*admission.Webhook{{Handler: &Mutator{Sources{Engines: Fixed{e}}}}, {Handler: &Validator{Sources{Engines: Fixed{e}}}}}
+	mutator, validator := &Mutator{Sources{Engines: Fixed{e}}}, &Validator{Sources{Engines: Fixed{e}}}
+	hooks := []http.Handler{&admission.Webhook{Handler: mutator}, &admission.Webhook{Handler: validator},
+		NewHTTPHandler(mutator), NewHTTPHandler(validator)}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, h := range hooks {
 			req := httptest.NewRequest(http.MethodPost, "/validate", bytes.NewReader(body))

@@ -27,7 +27,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
-	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/kgate-dev/kgate/policies/audit"
 	"github.com/kgate-dev/kgate/webhook"
@@ -73,7 +72,12 @@ flight before exiting.
 --policies directories and the --config file are watched: a change is compiled
 and validated, then swapped in without a restart. A broken change is logged with
 file:line, counted in kgate_policy_reloads_total{result="failure"} and reported as
-a Kubernetes Event, and the last good policies stay in force.`,
+a Kubernetes Event, and the last good policies stay in force.
+
+Memory: unless GOGC or GOMEMLIMIT is set, garbage is collected when the heap
+reaches 32 MiB, or twice the live heap when that is more, instead of every
+time it doubles: the live heap of a webhook is small and its garbage comes
+with every review.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, &f) },
 	}
 	fl := cmd.Flags()
@@ -116,6 +120,7 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	// runtime would keep mapped for a long time; a webhook runs for weeks, so
 	// hand it back now rather than carry it in the pod's RSS.
 	debug.FreeOSMemory()
+	webhook.SetHeapFloor(webhook.ServeHeapFloor)
 	engines := webhook.NewSwappable(engine)
 
 	cfg, err := restConfig(f.kubeconfig)
@@ -180,8 +185,8 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	ns := namespaceLookup(mgr.GetClient())
 	// GetWebhookServer also hands the server to the manager to start.
 	sources := webhook.Sources{Engines: engines, Namespaces: ns, State: inv, Metrics: m}
-	mgr.GetWebhookServer().Register("/mutate", &admission.Webhook{Handler: &webhook.Mutator{Sources: sources}})
-	mgr.GetWebhookServer().Register("/validate", &admission.Webhook{Handler: &webhook.Validator{Sources: sources}})
+	mgr.GetWebhookServer().Register("/mutate", webhook.NewHTTPHandler(&webhook.Mutator{Sources: sources}))
+	mgr.GetWebhookServer().Register("/validate", webhook.NewHTTPHandler(&webhook.Validator{Sources: sources}))
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return err
 	}

@@ -1,15 +1,13 @@
 package bench
 
 import (
-	"bytes"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -42,26 +40,21 @@ func (r *loadResult) percentile(p float64) float64 {
 	return float64(r.latencies[int(p*float64(len(r.latencies)-1))].Microseconds()) / 1000
 }
 
-// loadGen sends reviews to a webhook over a fixed set of persistent connections,
-// one per worker: each worker owns a client whose transport keeps at most one
-// connection, so the server sees exactly len(clients) connections.
+// loadGen sends reviews to a webhook over a fixed set of persistent
+// connections, one per worker, so the server sees exactly len(clients)
+// connections.
 type loadGen struct {
-	url     string
-	reviews []review
-	clients []*http.Client
+	reviews  []review
+	requests [][]byte // reviews[i] as a complete HTTP request
+	clients  []*client
 }
 
 // newLoadGen makes a generator with conns connections to url, and opens them with
 // one review each so that TLS handshakes fall outside what is measured.
 func newLoadGen(url string, conns int, reviews []review) (*loadGen, error) {
-	g := &loadGen{url: url, reviews: reviews}
-	for i := 0; i < conns; i++ {
-		g.clients = append(g.clients, &http.Client{Transport: &http.Transport{
-			TLSClientConfig:     &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // loopback test server
-			MaxConnsPerHost:     1,
-			MaxIdleConnsPerHost: 1,
-			DisableCompression:  true,
-		}})
+	g, err := prepareLoadGen(url, conns, reviews)
+	if err != nil {
+		return nil, err
 	}
 	errs := make(chan error, conns)
 	for i, c := range g.clients {
@@ -76,30 +69,37 @@ func newLoadGen(url string, conns int, reviews []review) (*loadGen, error) {
 	return g, nil
 }
 
-// close drops the idle connections, so that the server can shut down without
+// prepareLoadGen makes a generator whose connections open on first use.
+func prepareLoadGen(url string, conns int, reviews []review) (*loadGen, error) {
+	addr, requests, err := encodeRequests(url, reviews)
+	if err != nil {
+		return nil, err
+	}
+	g := &loadGen{reviews: reviews, requests: requests}
+	for i := 0; i < conns; i++ {
+		g.clients = append(g.clients, &client{addr: addr})
+	}
+	return g, nil
+}
+
+// close drops the connections, so that the server can shut down without
 // waiting for them.
 func (g *loadGen) close() {
 	for _, c := range g.clients {
-		c.CloseIdleConnections()
+		c.close()
 	}
 }
 
 // send posts review i (of the mix, in turn) and checks the answer: status 200
 // and an AdmissionReview whose response echoes the request's UID.
-func (g *loadGen) send(c *http.Client, i int) error {
+func (g *loadGen) send(c *client, i int) error {
 	r := g.reviews[i%len(g.reviews)]
-	resp, err := c.Post(g.url, "application/json", bytes.NewReader(r.body))
+	status, body, err := c.post(g.requests[i%len(g.requests)])
 	if err != nil {
 		return err
 	}
-	// Reading the body to its end lets the transport reuse the connection.
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("status %d: %.200s", resp.StatusCode, body)
+	if status != http.StatusOK {
+		return fmt.Errorf("status %d: %.200s", status, body)
 	}
 	// Only the fields that make the answer usable: decoding the whole
 	// AdmissionReview would spend the generator's CPU, which the server shares.
@@ -124,15 +124,9 @@ func (g *loadGen) send(c *http.Client, i int) error {
 // runs from the send, and by Little's law its mean is the number of connections
 // divided by the throughput, whatever the server does.
 func (g *loadGen) closedLoop(n int) *loadResult {
-	next := make(chan int, len(g.clients))
-	go func() {
-		for i := 0; i < n; i++ {
-			next <- i
-		}
-		close(next)
-	}()
-	return g.run(func(c *http.Client, rec *recorder) {
-		for i := range next {
+	var next indexes
+	return g.run(func(c *client, rec *recorder) {
+		for i, ok := next.claim(n); ok; i, ok = next.claim(n) {
 			t0 := time.Now()
 			rec.add(t0, g.send(c, i))
 		}
@@ -146,34 +140,31 @@ func (g *loadGen) closedLoop(n int) *loadResult {
 // builds up (no coordinated omission).
 func (g *loadGen) openLoop(n int, rate float64) *loadResult {
 	interval := time.Duration(float64(time.Second) / rate)
-	// The buffer lets workers claim due times a little ahead; the times are
-	// fixed, so how early a worker claims one changes nothing.
-	due := make(chan dueReview, len(g.clients))
+	var next indexes
 	start := time.Now()
-	go func() {
-		for i := 0; i < n; i++ {
-			due <- dueReview{i, start.Add(time.Duration(i) * interval)}
-		}
-		close(due)
-	}()
-	return g.run(func(c *http.Client, rec *recorder) {
-		for d := range due {
-			if wait := time.Until(d.t); wait > 0 {
+	return g.run(func(c *client, rec *recorder) {
+		for i, ok := next.claim(n); ok; i, ok = next.claim(n) {
+			due := start.Add(time.Duration(i) * interval)
+			if wait := time.Until(due); wait > 0 {
 				time.Sleep(wait)
 			}
-			rec.add(d.t, g.send(c, d.i))
+			rec.add(due, g.send(c, i))
 		}
 	})
 }
 
-// dueReview is review i of an open-loop run and the time it is due.
-type dueReview struct {
-	i int
-	t time.Time
+// indexes hands out 0, 1, 2... to whichever worker is free first. A goroutine
+// feeding a channel did the same, but woke up for every review to refill it.
+type indexes struct{ next atomic.Int64 }
+
+// claim returns the next index, and false once n were handed out.
+func (x *indexes) claim(n int) (int, bool) {
+	i := int(x.next.Add(1) - 1)
+	return i, i < n
 }
 
 // run starts one worker per connection and collects what they recorded.
-func (g *loadGen) run(work func(*http.Client, *recorder)) *loadResult {
+func (g *loadGen) run(work func(*client, *recorder)) *loadResult {
 	var (
 		mu  sync.Mutex
 		res loadResult
@@ -268,10 +259,14 @@ func TestSendRejectsBadAnswers(t *testing.T) {
 		"not json": func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, `ok`) },
 	} {
 		srv := httptest.NewTLSServer(h)
-		g := &loadGen{url: srv.URL, reviews: reviewMix()}
-		if err := g.send(srv.Client(), 0); err == nil {
+		g, err := prepareLoadGen(srv.URL, 1, reviewMix())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := g.send(g.clients[0], 0); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+		g.close()
 		srv.Close()
 	}
 }

@@ -21,7 +21,6 @@ import (
 
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	ctrlzap "sigs.k8s.io/controller-runtime/pkg/log/zap"
-	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/kgate-dev/kgate/policies"
 	"github.com/kgate-dev/kgate/webhook"
@@ -65,6 +64,7 @@ func serveWebhook() int {
 	}
 	// As kgate serve does after compiling the policies.
 	debug.FreeOSMemory()
+	webhook.SetHeapFloor(webhook.ServeHeapFloor)
 	if path := os.Getenv(serverProfileEnv); path != "" {
 		f, err := os.Create(path)
 		if err == nil {
@@ -78,7 +78,7 @@ func serveWebhook() int {
 		defer pprof.StopCPUProfile()
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/validate", &admission.Webhook{Handler: &webhook.Validator{Sources: webhook.Sources{Engines: webhook.Fixed{E: e}}}})
+	mux.Handle("/validate", webhook.NewHTTPHandler(&webhook.Validator{Sources: webhook.Sources{Engines: webhook.Fixed{E: e}}}))
 	srv := httptest.NewTLSServer(mux)
 	fmt.Println(srv.URL)
 
