@@ -62,37 +62,8 @@ func (c *compiler) block(b *ir.Block) (block, error) {
 		}
 	}
 	sizeObjects(out)
+	sizeArrays(out)
 	return out, nil
-}
-
-// sizeObjects gives every insert into an object made in this block the number of
-// inserts into it that follow in the block, so the object is allocated once at
-// its size ({"msg": …, "path": …, "fix": …} and the library's container and
-// template records) instead of growing its key list and map per insert.
-func sizeObjects(b block) {
-	for i := range b {
-		if b[i].op != opMakeObject {
-			continue
-		}
-		t, n := b[i].target, int32(0)
-		for j := i + 1; j < len(b); j++ {
-			if b[j].target == t && (b[j].op == opObjectInsert || b[j].op == opObjectInsertOnce) {
-				n++
-				continue
-			}
-			if b[j].target == t && b[j].op == opMakeObject {
-				break
-			}
-		}
-		for j := i + 1; j < len(b) && n > 0; j++ {
-			if b[j].target == t && (b[j].op == opObjectInsert || b[j].op == opObjectInsertOnce) {
-				b[j].n = n
-			}
-			if b[j].target == t && b[j].op == opMakeObject {
-				break
-			}
-		}
-	}
 }
 
 func makeTarget(s ir.Stmt) ir.Local {

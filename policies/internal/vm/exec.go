@@ -23,6 +23,9 @@ var (
 	emptyArray  = ast.ArrayTerm()
 	emptyObject = ast.ObjectTerm()
 	emptySet    = ast.SetTerm()
+	// unset fills an array literal's elements until its appends set them; no
+	// statement reads the literal before its last element is set.
+	unset = ast.NullTerm()
 )
 
 // ConflictError reports a complete rule or object key with two different values,
@@ -221,6 +224,23 @@ func (ev *Eval) run(b block, fr []*ast.Term) (int, error) {
 			}
 		case opArrayAppend:
 			t := fr[in.target]
+			if in.key >= 0 {
+				// Element in.key of an array literal of in.n elements (see sizeArrays).
+				if t == emptyArray {
+					elems := make([]*ast.Term, in.n)
+					for i := range elems {
+						elems[i] = unset
+					}
+					t = ast.NewTerm(ast.NewArray(elems...))
+					fr[in.target] = t
+				}
+				arr, ok := t.Value.(*ast.Array)
+				if !ok || int(in.key) >= arr.Len() {
+					return 0, fmt.Errorf("array element %d of %s in %s", in.key, ast.ValueName(t.Value), ev.cur.name)
+				}
+				arr.Set(int(in.key), ev.read(in.a, fr))
+				continue
+			}
 			if t == emptyArray {
 				t = ast.NewTerm(ast.NewArrayWithCapacity(int(in.n)))
 				fr[in.target] = t

@@ -101,10 +101,11 @@ type instr struct {
 	op opcode
 	// target is the local written (or read, for scans, checks and appends).
 	target int32
-	// key and value are the locals a scan binds.
+	// key and value are the locals a scan binds; on an append to an array
+	// literal, key is the element's index (see sizeArrays), else -1.
 	key, value int32
-	// n is a break's depth, an array's capacity or, on an object insert, the
-	// number of inserts into that object in its block.
+	// n is a break's depth, an array's capacity (on its appends too) or, on an
+	// object insert, the number of inserts into that object in its block.
 	n int32
 	// a and b are the statement's operands (source, key, value, A, B).
 	a, b operand

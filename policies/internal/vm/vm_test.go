@@ -48,6 +48,15 @@ func TestAgainstTopdown(t *testing.T) {
 		name, src, input string
 		conflict         bool
 	}{
+		{name: "array literals built at run time", src: `package p
+pair := [input.a, input.b]
+out := {
+	"pair": pair, "nested": [input.a, [input.b, input.a], pair],
+	"msg": sprintf("%v-%v", [input.a, input.b]),
+	"each": [[x, input.a] | some x in input.xs],
+	"partial": [y | some x in input.xs; y := [x, input.o[x]]],
+	"count": count([input.a, input.b, input.a]),
+}`, input: `{"a": "A", "b": 2, "xs": ["k", "m"], "o": {"k": 1}}`},
 		{name: "partial set over a scan", src: `package p
 out contains x if { some x in input.xs; x > 1 }`, input: `{"xs": [1, 2, 3]}`},
 		{name: "empty partial set", src: `package p

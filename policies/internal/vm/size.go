@@ -1,0 +1,82 @@
+package vm
+
+// sizeObjects gives every insert into an object made in this block the number of
+// inserts into it that follow in the block, so the object is allocated once at
+// its size ({"msg": …, "path": …, "fix": …} and the library's container and
+// template records) instead of growing its key list and map per insert.
+func sizeObjects(b block) {
+	for i := range b {
+		if b[i].op != opMakeObject {
+			continue
+		}
+		n := int32(len(following(b, i, opObjectInsert, opObjectInsertOnce)))
+		for _, j := range following(b, i, opObjectInsert, opObjectInsertOnce) {
+			b[j].n = n
+		}
+	}
+}
+
+// sizeArrays prepares the arrays made in this block. An array literal with
+// elements known only at run time ([a, b] for sprintf or concat) is a
+// MakeArray of capacity n followed by its n appends in the same block; each
+// append then writes its element in place (key is its index, n the length)
+// instead of ast.Array.Append, which allocates a new array header per element.
+// Other arrays (comprehensions, built in nested blocks) get the planner's
+// capacity as their initial one.
+func sizeArrays(b block) {
+	for i := range b {
+		if b[i].op != opMakeArray {
+			continue
+		}
+		appends := following(b, i, opArrayAppend)
+		literal := b[i].n > 0 && len(appends) == int(b[i].n) && !appendsNested(b[i+1:], b[i].target)
+		for k, j := range appends {
+			b[j].n = b[i].n
+			if literal {
+				b[j].key = int32(k)
+			}
+		}
+	}
+}
+
+// following returns the indexes of the statements of one of the given opcodes
+// that write the target of b[i] after it in the block, up to the next statement
+// that makes a new collection in that local.
+func following(b block, i int, ops ...opcode) []int {
+	var out []int
+	t := b[i].target
+	for j := i + 1; j < len(b); j++ {
+		if b[j].target != t {
+			continue
+		}
+		if b[j].op == b[i].op {
+			break
+		}
+		for _, op := range ops {
+			if b[j].op == op {
+				out = append(out, j)
+			}
+		}
+	}
+	return out
+}
+
+// appendsNested reports whether a block nested in b appends to local t.
+func appendsNested(b block, t int32) bool {
+	for _, in := range b {
+		if in.ext == nil {
+			continue
+		}
+		for _, nb := range in.blocks {
+			for _, nin := range nb {
+				if nin.op == opArrayAppend && nin.target == t {
+					return true
+				}
+			}
+			if appendsNested(nb, t) {
+				return true
+			}
+		}
+	}
+	return false
+}
