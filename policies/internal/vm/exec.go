@@ -242,7 +242,9 @@ func (ev *Eval) run(b block, fr []*ast.Term) (int, error) {
 				continue
 			}
 			if t == emptyArray {
-				t = ast.NewTerm(ast.NewArrayWithCapacity(int(in.n)))
+				// A comprehension's array (capacity 0) starts with room for a few
+				// elements rather than regrowing from one.
+				t = ast.NewTerm(ast.NewArrayWithCapacity(max(int(in.n), 4)))
 				fr[in.target] = t
 			}
 			arr, ok := t.Value.(*ast.Array)
