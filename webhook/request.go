@@ -116,37 +116,27 @@ func (s *scanner) requestField(key []byte, req *admissionv1.AdmissionRequest, se
 
 // gvk decodes a plain GroupVersionKind; null leaves it as it is.
 func (s *scanner) gvk(dst *metav1.GroupVersionKind) bool {
-	if s.literal("null") {
-		return true
-	}
-	var seen uint
-	return s.members(func(key []byte) bool {
-		switch string(key) {
-		case "group":
-			return once(&seen, 1) && s.plainString(&dst.Group)
-		case "version":
-			return once(&seen, 2) && s.plainString(&dst.Version)
-		case "kind":
-			return once(&seen, 4) && s.plainString(&dst.Kind)
-		}
-		return s.value(2)
-	})
+	return s.stringFields([3]string{"group", "version", "kind"}, [3]*string{&dst.Group, &dst.Version, &dst.Kind})
 }
 
 // gvr decodes a plain GroupVersionResource; null leaves it as it is.
 func (s *scanner) gvr(dst *metav1.GroupVersionResource) bool {
+	return s.stringFields([3]string{"group", "version", "resource"}, [3]*string{&dst.Group, &dst.Version, &dst.Resource})
+}
+
+// stringFields decodes an object whose members named keys are plain strings
+// into dsts, each at most once; other members are skipped and null leaves dsts
+// as they are.
+func (s *scanner) stringFields(keys [3]string, dsts [3]*string) bool {
 	if s.literal("null") {
 		return true
 	}
 	var seen uint
 	return s.members(func(key []byte) bool {
-		switch string(key) {
-		case "group":
-			return once(&seen, 1) && s.plainString(&dst.Group)
-		case "version":
-			return once(&seen, 2) && s.plainString(&dst.Version)
-		case "resource":
-			return once(&seen, 4) && s.plainString(&dst.Resource)
+		for i, k := range keys {
+			if string(key) == k {
+				return once(&seen, 1<<i) && s.plainString(dsts[i])
+			}
 		}
 		return s.value(2)
 	})
