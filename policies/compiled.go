@@ -107,7 +107,7 @@ func loadCompiled() (*built, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load compiled library: %w", err)
 	}
-	b := &built{defaults: yamlNumbers(lib.Defaults).(map[string]any), docs: lib.Schemas, pol: pol}
+	b := &built{defaults: yamlNumbers(lib.Defaults).(map[string]any), pol: pol}
 	for _, cr := range lib.Rules {
 		r := cr.Rule
 		if r.pkg, err = ast.ParseRef(r.Package); err != nil {
