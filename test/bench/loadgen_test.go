@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"sort"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -24,8 +24,12 @@ type loadResult struct {
 	reviews   int
 	elapsed   time.Duration
 	latencies []time.Duration // sorted
-	errors    int
-	firstErr  error
+	// late is, in an open loop, how long after its due time each review was
+	// sent (sorted): the generator's own delay, from its timers and from
+	// waiting for a core. It is part of the latencies.
+	late     []time.Duration
+	errors   int
+	firstErr error
 }
 
 // rate is the reviews per second achieved.
@@ -33,11 +37,15 @@ func (r *loadResult) rate() float64 { return float64(r.reviews) / r.elapsed.Seco
 
 // percentile returns the latency below which a fraction p of the reviews
 // completed, in milliseconds.
-func (r *loadResult) percentile(p float64) float64 {
-	if len(r.latencies) == 0 {
+func (r *loadResult) percentile(p float64) float64 { return percentile(r.latencies, p) }
+
+// percentile returns the value below which a fraction p of the sorted durations
+// fall, in milliseconds.
+func percentile(d []time.Duration, p float64) float64 {
+	if len(d) == 0 {
 		return 0
 	}
-	return float64(r.latencies[int(p*float64(len(r.latencies)-1))].Microseconds()) / 1000
+	return float64(d[int(p*float64(len(d)-1))].Microseconds()) / 1000
 }
 
 // loadGen sends reviews to a webhook over a fixed set of persistent
@@ -148,6 +156,7 @@ func (g *loadGen) openLoop(n int, rate float64) *loadResult {
 			if wait := time.Until(due); wait > 0 {
 				time.Sleep(wait)
 			}
+			rec.late = append(rec.late, max(time.Since(due), 0))
 			rec.add(due, g.send(c, i))
 		}
 	})
@@ -180,6 +189,7 @@ func (g *loadGen) run(work func(*client, *recorder)) *loadResult {
 			mu.Lock()
 			defer mu.Unlock()
 			res.latencies = append(res.latencies, rec.latencies...)
+			res.late = append(res.late, rec.late...)
 			res.errors += rec.errors
 			if res.firstErr == nil {
 				res.firstErr = rec.firstErr
@@ -189,7 +199,8 @@ func (g *loadGen) run(work func(*client, *recorder)) *loadResult {
 	wg.Wait()
 	res.elapsed = time.Since(start)
 	res.reviews = len(res.latencies)
-	sort.Slice(res.latencies, func(i, j int) bool { return res.latencies[i] < res.latencies[j] })
+	slices.Sort(res.latencies)
+	slices.Sort(res.late)
 	return &res
 }
 
@@ -197,6 +208,7 @@ func (g *loadGen) run(work func(*client, *recorder)) *loadResult {
 // workers share no lock while sending.
 type recorder struct {
 	latencies []time.Duration
+	late      []time.Duration
 	errors    int
 	firstErr  error
 }

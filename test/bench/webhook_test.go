@@ -113,6 +113,11 @@ func benchWebhook(b *testing.B, drive func(*loadGen) *loadResult) {
 	b.ReportMetric(res.percentile(0.50), "p50-ms")
 	b.ReportMetric(res.percentile(0.99), "p99-ms")
 	b.ReportMetric(float64(res.errors), "errors")
+	if res.late != nil {
+		// How much of the latency is the generator sending late.
+		b.ReportMetric(percentile(res.late, 0.50), "late-p50-ms")
+		b.ReportMetric(percentile(res.late, 0.99), "late-p99-ms")
+	}
 	b.ReportMetric(rss, "peak-RSS-MiB")
 	b.ReportMetric(float64(srvCPU.Microseconds())/float64(res.reviews), "server-CPU-us/review")
 	b.ReportMetric(float64(genCPU.Microseconds())/float64(res.reviews), "loadgen-CPU-us/review")
