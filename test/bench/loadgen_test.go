@@ -241,7 +241,8 @@ func echoReviews(delay time.Duration) http.Handler {
 // TestOpenLoopCountsQueueing offers one connection twice the reviews a 10 ms
 // server can answer: review k is due at 5k ms and answered at about 10(k+1) ms,
 // so its latency grows by 5 ms a review. Measured from the send instead of the
-// due time, every latency would read 10 ms.
+// due time, every latency would read 10 ms; the difference is how late the
+// generator sent each review.
 func TestOpenLoopCountsQueueing(t *testing.T) {
 	srv := httptest.NewTLSServer(echoReviews(10 * time.Millisecond))
 	defer srv.Close()
@@ -256,6 +257,14 @@ func TestOpenLoopCountsQueueing(t *testing.T) {
 	}
 	if p99 := res.percentile(0.99); p99 < 40 {
 		t.Errorf("p99 %.1f ms: want ≥ 40 ms, the queue the slow server built up", p99)
+	}
+	// The one worker is busy when each review falls due, so it sends review k
+	// about 5k ms late.
+	if len(res.late) != 10 {
+		t.Fatalf("%d send delays recorded, want 10", len(res.late))
+	}
+	if late := percentile(res.late, 0.99); late < 35 {
+		t.Errorf("latest send %.1f ms after its due time: want ≥ 35 ms", late)
 	}
 }
 
