@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -91,7 +93,7 @@ func section(w io.Writer, title, body string) {
 }
 
 func writeParams(w io.Writer, e *policies.Engine, r *policies.Rule) {
-	own := sortedNames(r.Params)
+	own := slices.Sorted(maps.Keys(r.Params))
 	if len(own)+len(r.Reads) == 0 {
 		return
 	}
@@ -136,15 +138,6 @@ func writeExampleFindings(cmd *cobra.Command, w io.Writer, e *policies.Engine, r
 		fmt.Fprintln(w, strings.Join(lines, "\n"))
 	}
 	return nil
-}
-
-func sortedNames(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func orNone(list []string) string {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -41,7 +43,7 @@ func writeRulesMarkdown(w io.Writer, rules []*policies.Rule, params map[string]a
 		fmt.Fprintf(&b, "- Source: `%s` (package `%s`)\n", r.File, strings.TrimPrefix(r.Package, "data."))
 		if len(r.Params)+len(r.Reads) > 0 {
 			b.WriteString("\n| Parameter | Default | Schema | Description |\n|---|---|---|---|\n")
-			for _, n := range sortedNames(r.Params) {
+			for _, n := range slices.Sorted(maps.Keys(r.Params)) {
 				paramRow(&b, n, r.Params[n], docs[n], "")
 			}
 			for _, n := range r.Reads {

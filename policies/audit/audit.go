@@ -7,8 +7,8 @@ package audit
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -87,7 +87,7 @@ func Run(ctx context.Context, cfg *rest.Config, e *policies.Engine, opts Options
 	inv := policies.NewInventory()
 	namespaces := map[string]*policies.Namespace{}
 	kept := map[string][]*unstructured.Unstructured{}
-	for _, kind := range sortedKeys(invKinds) {
+	for _, kind := range slices.Sorted(maps.Keys(invKinds)) {
 		r, ok := res[kind]
 		if !ok {
 			continue
@@ -110,7 +110,7 @@ func Run(ctx context.Context, cfg *rest.Config, e *policies.Engine, opts Options
 	}
 
 	// Pass 2: evaluate every object of the evaluated kinds, page by page.
-	kinds := sortedKeys(evalKinds)
+	kinds := slices.Sorted(maps.Keys(evalKinds))
 	objects := 0
 	for i, kind := range kinds {
 		r, ok := res[kind]
@@ -270,13 +270,4 @@ func (l *lister) list(ctx context.Context, r resource, ns string, fn func(*unstr
 			return nil
 		}
 	}
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

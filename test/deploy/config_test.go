@@ -2,9 +2,10 @@ package deploy
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 
@@ -86,7 +87,7 @@ func TestConfigMounted(t *testing.T) {
 			}
 			text, ok := cm.Data[key]
 			if !ok {
-				t.Fatalf("ConfigMap kgate-config has no key %s (keys: %v)", key, keys(cm.Data))
+				t.Fatalf("ConfigMap kgate-config has no key %s (keys: %v)", key, slices.Sorted(maps.Keys(cm.Data)))
 			}
 			checkConfig(t, "kgate-config/"+key, text)
 		})
@@ -245,13 +246,4 @@ violation contains {"msg": "from a ConfigMap", "path": "/metadata", "fix": "none
 			t.Errorf("version %s: the rule of the ConfigMap was not loaded", version)
 		}
 	}
-}
-
-func keys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
