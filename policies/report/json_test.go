@@ -23,9 +23,13 @@ func TestWriteJSONMatchesEncoder(t *testing.T) {
 			DryRun: i%2 == 0, Note: "n",
 		}
 	}
-	var many []Finding
+	var many, chunks []Finding
 	for i := range 37 {
 		many = append(many, finding(i))
+	}
+	// Several rounds of chunks on every CPU, the last one partial.
+	for i := range 5*arrayChunk + 3 {
+		chunks = append(chunks, finding(i))
 	}
 	for name, r := range map[string]*Report{
 		"empty":   {Findings: []Finding{}, Errors: []Error{}},
@@ -33,6 +37,7 @@ func TestWriteJSONMatchesEncoder(t *testing.T) {
 		"many":    {Findings: many, Errors: []Error{{File: "a.yaml", Doc: &two, Line: 4, Message: "yaml: bad"}, {File: "b.yaml", Message: "not found"}}, Summary: Summary{Objects: 40, Errors: 2}},
 		"passes":  {Findings: []Finding{}, Errors: []Error{}, Passes: []Pass{{Rule: "NET-001", File: "s.yaml", Kind: "Service", Item: &one}, {Rule: "TOPO-001"}}},
 		"nil":     {},
+		"chunks":  {Findings: chunks, Errors: []Error{}},
 		"exempts": {Findings: []Finding{{Rule: "X", Exemption: &policies.Exemption{Reason: "r"}, Patch: nil}}},
 	} {
 		var want bytes.Buffer
