@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"path"
 	"runtime"
 	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-
 	"github.com/open-policy-agent/opa/v1/storage"
 )
 
@@ -47,27 +47,31 @@ func (inv *Inventory) Add(kind, namespace, name string, obj any) {
 // SetInventory replaces data.inventory. Evaluations that start after it returns
 // see the new inventory.
 func (e *Engine) SetInventory(ctx context.Context, inv *Inventory) error {
-	// The store converts what it is given to OPA values; the objects are converted
-	// here first, on every CPU, because on one core this was the longest serial
-	// step of a large `kgate check` run. The store keeps values it is given as is.
-	var byKind []map[string]any
+	// The store converts what it is given to OPA values, on one core; that was
+	// the longest serial step of a large `kgate check` run. The objects are
+	// converted here on every CPU instead, into copies of the kind maps so that
+	// the Inventory keeps its objects as given; the store keeps values as is.
+	var objs []inventoryObject
+	clone := func(kind, namespace string, byName map[string]any) map[string]any {
+		cp := maps.Clone(byName)
+		for name := range cp {
+			objs = append(objs, inventoryObject{cp, kind, namespace, name})
+		}
+		return cp
+	}
 	ns := make(map[string]any, len(inv.Namespaced))
 	for n, kinds := range inv.Namespaced {
 		km := make(map[string]any, len(kinds))
-		for k, objs := range kinds {
-			cp := maps.Clone(objs)
-			km[k] = cp
-			byKind = append(byKind, cp)
+		for k, byName := range kinds {
+			km[k] = clone(k, n, byName)
 		}
 		ns[n] = km
 	}
 	cl := make(map[string]any, len(inv.Cluster))
-	for k, objs := range inv.Cluster {
-		cp := maps.Clone(objs)
-		cl[k] = cp
-		byKind = append(byKind, cp)
+	for k, byName := range inv.Cluster {
+		cl[k] = clone(k, "", byName)
 	}
-	if err := toValues(byKind); err != nil {
+	if err := toValues(objs); err != nil {
 		return fmt.Errorf("write inventory: %w", err)
 	}
 	value := map[string]any{"namespace": ns, "cluster": cl}
@@ -83,38 +87,34 @@ func (e *Engine) SetInventory(ctx context.Context, inv *Inventory) error {
 	return nil
 }
 
-// toValues replaces every object of the maps (copies of the Inventory's, which
-// keeps the objects as given) with its OPA value, on every CPU.
-func toValues(byKind []map[string]any) error {
-	type item struct {
-		objs map[string]any
-		name string
-	}
-	var items []item
-	for _, objs := range byKind {
-		for name := range objs {
-			items = append(items, item{objs, name})
-		}
-	}
-	vals := make([]ast.Value, len(items))
-	errs := make([]error, len(items))
-	workers := min(runtime.GOMAXPROCS(0), len(items))
+// inventoryObject is one entry of a kind map being converted.
+type inventoryObject struct {
+	byName                map[string]any
+	kind, namespace, name string
+}
+
+// toValues replaces every object in its kind map with its OPA value, on every
+// CPU.
+func toValues(objs []inventoryObject) error {
+	vals := make([]ast.Value, len(objs))
+	errs := make([]error, len(objs))
+	workers := min(runtime.GOMAXPROCS(0), len(objs))
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := w; i < len(items); i += workers {
-				vals[i], errs[i] = ast.InterfaceToValue(items[i].objs[items[i].name])
+			for i := w; i < len(objs); i += workers {
+				vals[i], errs[i] = ast.InterfaceToValue(objs[i].byName[objs[i].name])
 			}
 		}()
 	}
 	wg.Wait()
-	for i, it := range items {
+	for i, o := range objs {
 		if errs[i] != nil {
-			return fmt.Errorf("%s: %w", it.name, errs[i])
+			return fmt.Errorf("%s %s: %w", o.kind, path.Join(o.namespace, o.name), errs[i])
 		}
-		it.objs[it.name] = vals[i]
+		o.byName[o.name] = vals[i]
 	}
 	return nil
 }

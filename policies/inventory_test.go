@@ -51,7 +51,7 @@ func TestSetInventory(t *testing.T) {
 
 	inv.Add("ConfigMap", "genai", "broken", map[string]any{"data": make(chan int)})
 	err := e.SetInventory(ctx, inv)
-	if err == nil || !strings.Contains(err.Error(), "broken") {
+	if err == nil || !strings.Contains(err.Error(), "ConfigMap genai/broken") {
 		t.Errorf("SetInventory with an object that has no JSON form: got %v, want an error naming it", err)
 	}
 }
