@@ -209,8 +209,9 @@ func (s *scanner) strings(dst *[]string) bool {
 }
 
 // members reads an object, calling member with s at the value of each key;
-// member reads the value. Keys with escapes are refused: the decoder matches
-// them after unescaping.
+// member reads the value. Keys with escapes or invalid UTF-8 are refused: the
+// decoder matches them after unescaping, and replaces invalid bytes with U+FFFD
+// (a key the review keeps, such as one of userInfo.extra, would differ).
 func (s *scanner) members(member func(key []byte) bool) bool {
 	if !s.consume('{') {
 		return false
@@ -221,10 +222,13 @@ func (s *scanner) members(member func(key []byte) bool) bool {
 	}
 	for {
 		start := s.off + 1
-		if !s.str() || bytes.IndexByte(s.data[start:s.off-1], '\\') >= 0 {
+		if !s.str() {
 			return false
 		}
 		key := s.data[start : s.off-1]
+		if bytes.IndexByte(key, '\\') >= 0 || !utf8.Valid(key) {
+			return false
+		}
 		s.space()
 		if !s.consume(':') {
 			return false

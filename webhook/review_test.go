@@ -73,6 +73,7 @@ var reviewBodies = []struct {
 		`"userInfo":{"groups":[],"extra":{"k":null,"j":[],"k":["x",null]}},"options":null}}`, true},
 	{"non-ASCII name", "{\"request\":{\"name\":\"caf\u00e9\",\"dryRun\":null,\"userInfo\":{\"groups\":[\"a\",null]},\"requestResource\":{\"x\":1}}}", true},
 	{"invalid UTF-8 name", "{\"request\":{\"name\":\"caf\xe9\",\"dryRun\":false}}", true},
+	{"invalid UTF-8 key", "{\"request\":{\"uid\":\"1\",\"userInfo\":{\"extra\":{\"\x8e\":[]}}}}", true},
 	{"duplicate uid", `{"request":{"uid":"1","uid":"2","userInfo":null}}`, true},
 	{"duplicate kind", `{"request":{"kind":{"group":"a"},"kind":{"kind":"b"}}}`, true},
 	{"no request", `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}`, false},
