@@ -12,31 +12,34 @@ const (
 	findingIndent = "  "
 )
 
+// findingField starts a member of a finding after its first.
+const findingField = ",\n" + findingPrefix + findingIndent
+
 // appendFinding appends f exactly as json.MarshalIndent(f, findingPrefix,
-// findingIndent) would. Reflection made encoding a large run's findings a sixth
-// of `kgate check -o json`; the report's own fields are written directly and only
-// free-form values (patch values, exemptions, traces) go through encoding/json.
-// TestAppendFindingMatchesMarshal and FuzzAppendFinding hold it to the same bytes.
+// findingIndent) would. Reflection cost about 0.1 s of a 1.5 s `kgate check -o
+// json` run on 10,000 objects; the report's own fields are written directly and
+// only free-form values (patch values, exemptions, traces) go through
+// encoding/json. TestAppendFindingMatchesMarshal and FuzzAppendFinding hold it
+// to the same bytes.
 func appendFinding(b []byte, f *Finding) ([]byte, error) {
-	const field = "\n" + findingPrefix + findingIndent
-	b = append(b, '{')
-	b = appendStringField(b, field, "rule", f.Rule, false)
-	b = appendStringField(b, field, "action", string(f.Action), true)
-	b = appendStringField(b, field, "severity", f.Severity, true)
-	b = appendStringField(b, field, "file", f.File, true)
-	b = appendIntField(b, field, "doc", f.Doc)
+	b = append(b, "{\n"+findingPrefix+findingIndent+`"rule": `...)
+	b = appendString(b, f.Rule)
+	b = appendStringField(b, "action", string(f.Action))
+	b = appendStringField(b, "severity", f.Severity)
+	b = appendStringField(b, "file", f.File)
+	b = appendIntField(b, "doc", f.Doc)
 	if f.Item != nil {
-		b = appendIntField(b, field, "item", *f.Item)
+		b = appendIntField(b, "item", *f.Item)
 	}
-	b = appendIntField(b, field, "line", f.Line)
-	b = appendStringField(b, field, "kind", f.Kind, true)
-	b = appendStringField(b, field, "apiVersion", f.APIVersion, true)
-	b = appendStringField(b, field, "namespace", f.Namespace, true)
-	b = appendStringField(b, field, "name", f.Name, true)
-	b = appendStringField(b, field, "path", f.Path, true)
-	b = appendStringField(b, field, "message", f.Message, true)
-	b = appendStringField(b, field, "fix", f.Fix, true)
-	b = append(b, ","+field+`"patch": `...)
+	b = appendIntField(b, "line", f.Line)
+	b = appendStringField(b, "kind", f.Kind)
+	b = appendStringField(b, "apiVersion", f.APIVersion)
+	b = appendStringField(b, "namespace", f.Namespace)
+	b = appendStringField(b, "name", f.Name)
+	b = appendStringField(b, "path", f.Path)
+	b = appendStringField(b, "message", f.Message)
+	b = appendStringField(b, "fix", f.Fix)
+	b = appendKey(b, "patch")
 	var err error
 	switch {
 	case f.Patch == nil:
@@ -49,20 +52,18 @@ func appendFinding(b []byte, f *Finding) ([]byte, error) {
 		}
 	}
 	if f.Exemption != nil {
-		b = append(b, ","+field+`"exemption": `...)
-		if b, err = appendNested(b, f.Exemption); err != nil {
+		if b, err = appendNested(appendKey(b, "exemption"), f.Exemption); err != nil {
 			return nil, err
 		}
 	}
 	if f.DryRun {
-		b = append(b, ","+field+`"dryRun": true`...)
+		b = append(appendKey(b, "dryRun"), "true"...)
 	}
 	if f.Note != "" {
-		b = appendStringField(b, field, "note", f.Note, true)
+		b = appendStringField(b, "note", f.Note)
 	}
 	if f.Explain != nil {
-		b = append(b, ","+field+`"explain": `...)
-		if b, err = appendNested(b, f.Explain); err != nil {
+		if b, err = appendNested(appendKey(b, "explain"), f.Explain); err != nil {
 			return nil, err
 		}
 	}
@@ -73,24 +74,19 @@ func appendFinding(b []byte, f *Finding) ([]byte, error) {
 // fails when Finding gains one.
 const findingFields = 19
 
-func appendStringField(b []byte, field, name, s string, comma bool) []byte {
-	if comma {
-		b = append(b, ',')
-	}
-	b = append(b, field...)
-	b = append(b, '"')
+// appendKey starts the member name of a finding after its first.
+func appendKey(b []byte, name string) []byte {
+	b = append(b, findingField+`"`...)
 	b = append(b, name...)
-	b = append(b, `": `...)
-	return appendString(b, s)
+	return append(b, `": `...)
 }
 
-func appendIntField(b []byte, field, name string, n int) []byte {
-	b = append(b, ',')
-	b = append(b, field...)
-	b = append(b, '"')
-	b = append(b, name...)
-	b = append(b, `": `...)
-	return strconv.AppendInt(b, int64(n), 10)
+func appendStringField(b []byte, name, s string) []byte {
+	return appendString(appendKey(b, name), s)
+}
+
+func appendIntField(b []byte, name string, n int) []byte {
+	return strconv.AppendInt(appendKey(b, name), int64(n), 10)
 }
 
 // appendString quotes s as encoding/json does. Printable ASCII is copied, with
