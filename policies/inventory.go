@@ -94,7 +94,7 @@ type inventoryObject struct {
 }
 
 // toValues replaces every object in its kind map with its OPA value, on every
-// CPU.
+// CPU; each CPU's objects share their equal parts (see interner).
 func toValues(objs []inventoryObject) error {
 	vals := make([]ast.Value, len(objs))
 	errs := make([]error, len(objs))
@@ -104,8 +104,12 @@ func toValues(objs []inventoryObject) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			in := newInterner()
 			for i := w; i < len(objs); i += workers {
-				vals[i], errs[i] = ast.InterfaceToValue(objs[i].byName[objs[i].name])
+				var t *ast.Term
+				if t, errs[i] = in.term(objs[i].byName[objs[i].name]); t != nil {
+					vals[i] = t.Value
+				}
 			}
 		}()
 	}
