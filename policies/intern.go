@@ -36,21 +36,15 @@ func newInterner() *interner {
 func (in *interner) term(x any) (*ast.Term, error) {
 	switch x := x.(type) {
 	case string:
-		t, ok := in.strings[x]
-		if !ok {
-			t = ast.StringTerm(x)
-			in.strings[x] = t
-		}
-		return t, nil
+		return in.str(x), nil
 	case map[string]any:
 		pairs := make([][2]*ast.Term, 0, len(x))
 		for k, v := range x {
-			kt, _ := in.term(k)
 			vt, err := in.term(v)
 			if err != nil {
 				return nil, err
 			}
-			pairs = append(pairs, [2]*ast.Term{kt, vt})
+			pairs = append(pairs, [2]*ast.Term{in.str(k), vt})
 		}
 		return in.share(ast.NewObject(pairs...)), nil
 	case []any:
@@ -79,6 +73,16 @@ func (in *interner) term(x any) (*ast.Term, error) {
 		return t, nil
 	}
 	return ast.NewTerm(v), nil
+}
+
+// str returns the one term of the string s; keys and values share it.
+func (in *interner) str(s string) *ast.Term {
+	t, ok := in.strings[s]
+	if !ok {
+		t = ast.StringTerm(s)
+		in.strings[s] = t
+	}
+	return t
 }
 
 // share returns the term of an equal array or object converted before, or a
