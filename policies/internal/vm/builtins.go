@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/topdown"
@@ -22,26 +21,6 @@ type builtin struct {
 	// volatile built-ins (time.now_ns, rand.intn, http.send) may return another
 	// value in the next evaluation.
 	volatile bool
-}
-
-// natives replace OPA's implementation where it is needlessly costly; each
-// returns handled=false to defer to OPA's on inputs it does not cover exactly.
-var natives = map[string]func(args []*ast.Term) (out *ast.Term, handled bool){
-	// OPA builds a strings.Replacer (a 6 KB table) per call; for a non-empty
-	// pattern strings.ReplaceAll gives the same string.
-	"replace": func(args []*ast.Term) (*ast.Term, bool) {
-		s, ok1 := args[0].Value.(ast.String)
-		old, ok2 := args[1].Value.(ast.String)
-		n, ok3 := args[2].Value.(ast.String)
-		if !ok1 || !ok2 || !ok3 || old == "" {
-			return nil, false
-		}
-		r := strings.ReplaceAll(string(s), string(old), string(n))
-		if r == string(s) {
-			return args[0], true
-		}
-		return ast.InternedTerm(r), true
-	},
 }
 
 // statefulBuiltins keep state in BuiltinContext.Cache.

@@ -1,0 +1,91 @@
+package vm
+
+import (
+	"testing"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/topdown"
+)
+
+// opa calls OPA's own implementation of a built-in.
+func opa(t testing.TB, name string, args []*ast.Term) (*ast.Term, error) {
+	t.Helper()
+	var out *ast.Term
+	err := topdown.GetBuiltin(name)(topdown.BuiltinContext{}, args, func(r *ast.Term) error {
+		out = r
+		return nil
+	})
+	return out, err
+}
+
+// sameAsOPA checks that a native either defers or gives OPA's result.
+func sameAsOPA(t testing.TB, name string, args []*ast.Term) (handled bool) {
+	t.Helper()
+	got, handled := natives[name](args)
+	if !handled {
+		return false
+	}
+	want, err := opa(t, name, args)
+	if err != nil {
+		t.Fatalf("%s%v: native gave %v, OPA failed: %v", name, args, got, err)
+	}
+	if got == nil || ast.Compare(got.Value, want.Value) != 0 {
+		t.Fatalf("%s%v: native gave %v, OPA %v", name, args, got, want)
+	}
+	return true
+}
+
+func TestNativesMatchOPA(t *testing.T) {
+	parse := func(s string) *ast.Term { return ast.MustParseTerm(s) }
+	for _, tc := range []struct {
+		name, args string
+		handled    bool
+	}{
+		{"sprintf", `["%s has %d pods, %q; 100%%", ["web", 3, "a\"b"]]`, true},
+		{"sprintf", `["%v and %v", ["x", -12]]`, true},
+		{"sprintf", `["no verbs", []]`, true},
+		{"sprintf", `["%s", [1.5]]`, false},
+		{"sprintf", `["%d", [1.0]]`, false},
+		{"sprintf", `["%d", [1e3]]`, false},
+		{"sprintf", `["%d", [123456789012345678901234567890]]`, false},
+		{"sprintf", `["%s", [["a"]]]`, false},
+		{"sprintf", `["%5s", ["a"]]`, false},
+		{"sprintf", `["%s %s", ["a"]]`, false},
+		{"sprintf", `["%s", ["a", "b"]]`, false},
+		{"sprintf", `["%d", ["a"]]`, false},
+		{"sprintf", `["%q", [3]]`, false},
+		{"sprintf", `["trailing %", []]`, false},
+		{"sprintf", `["%s", "not an array"]`, false},
+		{"object.filter", `[{"a": 1, "b": {"c": 2}, "d": null}, ["b", "d", "x", "b"]]`, true},
+		{"object.filter", `[{}, ["a"]]`, true},
+		{"object.filter", `[{"a": 1}, []]`, true},
+		{"object.filter", `[{"a": 1}, {"a"}]`, false},
+		{"object.filter", `[["a"], ["a"]]`, false},
+		{"replace", `["a/b/c", "/", "~1"]`, true},
+		{"replace", `["abc", "", "x"]`, false},
+	} {
+		arr := parse(tc.args).Value.(*ast.Array)
+		args := make([]*ast.Term, arr.Len())
+		for i := range args {
+			args[i] = arr.Elem(i)
+		}
+		if handled := sameAsOPA(t, tc.name, args); handled != tc.handled {
+			t.Errorf("%s%s: handled = %v, want %v", tc.name, tc.args, handled, tc.handled)
+		}
+	}
+}
+
+// FuzzSprintfNative holds the native sprintf to OPA's on any format and
+// arguments it accepts.
+func FuzzSprintfNative(f *testing.F) {
+	f.Add("%s has %d pods, %q; 100%%", "web", int64(3), "a\"b")
+	f.Add("%v-%v %s", "x", int64(-12), "\xff")
+	f.Add("%d%%%q", "", int64(0), "日本")
+	f.Fuzz(func(t *testing.T, format, a string, n int64, b string) {
+		args := []*ast.Term{ast.StringTerm(format), ast.ArrayTerm(ast.StringTerm(a), ast.IntNumberTerm(int(n)), ast.StringTerm(b))}
+		sameAsOPA(t, "sprintf", args)
+		// The same with the number second to last, so every verb meets each type.
+		args[1] = ast.ArrayTerm(ast.StringTerm(a), ast.StringTerm(b), ast.IntNumberTerm(int(n)))
+		sameAsOPA(t, "sprintf", args)
+	})
+}
