@@ -1,9 +1,11 @@
 package policies
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 )
@@ -200,39 +202,103 @@ func (e *Engine) inputValue(in *Input) (ast.Value, error) {
 	return v, nil
 }
 
+// parseViolations reads a rule's violation set: JSON-shaped from topdown, or the
+// AST set the planned program returns, which is read in place because converting
+// it to JSON first cost a third of the allocations of a finding.
 func parseViolations(r *Rule, v any) ([]Finding, error) {
-	items, _ := v.([]any)
-	out := make([]Finding, 0, len(items))
-	for _, it := range items {
-		m, ok := it.(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("rule %s (%s): violation entries must be objects with msg, path and fix, got %v", r.ID, r.File, it)
+	var out []Finding
+	switch items := v.(type) {
+	case nil:
+		return nil, nil
+	case ast.Set:
+		var err error
+		if out, err = astViolations(r, items); err != nil {
+			return nil, err
 		}
-		f := Finding{RuleID: r.ID, Action: r.DefaultAction, Severity: r.Severity}
-		if f.Message, ok = m["msg"].(string); !ok || f.Message == "" {
-			return nil, fmt.Errorf("rule %s (%s): violation without msg: %v", r.ID, r.File, it)
-		}
-		f.Path, _ = m["path"].(string)
-		f.Fix, _ = m["fix"].(string)
-		if a, present := m["action"]; present {
-			s, _ := a.(string)
-			f.Action = Action(s)
-			if !f.Action.Valid() {
-				return nil, fmt.Errorf("rule %s (%s): violation action %v must be deny, warn, mutate or audit", r.ID, r.File, a)
+	case []any:
+		out = make([]Finding, 0, len(items))
+		for _, it := range items {
+			f, err := jsonViolation(r, it)
+			if err != nil {
+				return nil, err
 			}
+			out = append(out, f)
 		}
-		if r.AuditOnly {
-			f.Action = ActionAudit
-		}
-		out = append(out, f)
+	default:
+		return nil, fmt.Errorf("rule %s (%s): violation must be a set, got %v", r.ID, r.File, v)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Path != out[j].Path {
-			return out[i].Path < out[j].Path
-		}
-		return out[i].Message < out[j].Message
-	})
+	if len(out) > 1 {
+		slices.SortFunc(out, func(a, b Finding) int {
+			return cmp.Or(strings.Compare(a.Path, b.Path), strings.Compare(a.Message, b.Message))
+		})
+	}
 	return out, nil
+}
+
+// astViolations is apart from parseViolations so that only sets, not every
+// call, pay for the slice the closure captures.
+func astViolations(r *Rule, items ast.Set) ([]Finding, error) {
+	out := make([]Finding, 0, items.Len())
+	err := items.Iter(func(it *ast.Term) error {
+		f, err := astViolation(r, it)
+		out = append(out, f)
+		return err
+	})
+	return out, err
+}
+
+func jsonViolation(r *Rule, it any) (Finding, error) {
+	m, ok := it.(map[string]any)
+	if !ok {
+		return Finding{}, fmt.Errorf("rule %s (%s): violation entries must be objects with msg, path and fix, got %v", r.ID, r.File, it)
+	}
+	msg, _ := m["msg"].(string)
+	path, _ := m["path"].(string)
+	fix, _ := m["fix"].(string)
+	a, hasAction := m["action"]
+	action, _ := a.(string)
+	return newFinding(r, it, msg, path, fix, action, hasAction)
+}
+
+func astViolation(r *Rule, it *ast.Term) (Finding, error) {
+	m, ok := it.Value.(ast.Object)
+	if !ok {
+		return Finding{}, fmt.Errorf("rule %s (%s): violation entries must be objects with msg, path and fix, got %v", r.ID, r.File, it)
+	}
+	str := func(key *ast.Term) (string, bool) {
+		v := m.Get(key)
+		if v == nil {
+			return "", false
+		}
+		s, _ := v.Value.(ast.String)
+		return string(s), true
+	}
+	msg, _ := str(msgKey)
+	path, _ := str(pathKey)
+	fix, _ := str(fixKey)
+	action, hasAction := str(actionKey)
+	return newFinding(r, it, msg, path, fix, action, hasAction)
+}
+
+var msgKey, pathKey, fixKey, actionKey = ast.StringTerm("msg"), ast.StringTerm("path"), ast.StringTerm("fix"), ast.StringTerm("action")
+
+// newFinding checks one violation entry's fields; a field of the wrong type reads
+// as empty.
+func newFinding(r *Rule, it any, msg, path, fix, action string, hasAction bool) (Finding, error) {
+	f := Finding{RuleID: r.ID, Action: r.DefaultAction, Severity: r.Severity, Message: msg, Path: path, Fix: fix}
+	if msg == "" {
+		return f, fmt.Errorf("rule %s (%s): violation without msg: %v", r.ID, r.File, it)
+	}
+	if hasAction {
+		f.Action = Action(action)
+		if !f.Action.Valid() {
+			return f, fmt.Errorf("rule %s (%s): violation action %v must be deny, warn, mutate or audit", r.ID, r.File, action)
+		}
+	}
+	if r.AuditOnly {
+		f.Action = ActionAudit
+	}
+	return f, nil
 }
 
 // namespaceLabels gives rules the labels of the object's namespace ({} when the

@@ -10,8 +10,9 @@ import (
 	"github.com/kgate-dev/kgate/policies/internal/vm"
 )
 
-// outputs gives the rule outputs of one evaluation as JSON-shaped values, by the
-// rule's index in its ruleSet; nil means undefined.
+// outputs gives the rule outputs of one evaluation as JSON-shaped values (a
+// violation set may also come as an ast.Set), by the rule's index in its
+// ruleSet; nil means undefined.
 type outputs interface {
 	violation(i int) (any, error)
 	patch(i int) (any, error)
@@ -74,8 +75,11 @@ func (p *planned) violation(i int) (any, error) {
 	if t == nil || err != nil {
 		return nil, err
 	}
-	if s, ok := t.Value.(ast.Set); ok && s.Len() == 0 {
-		return nil, nil
+	if s, ok := t.Value.(ast.Set); ok {
+		if s.Len() == 0 {
+			return nil, nil
+		}
+		return s, nil
 	}
 	return ast.JSON(t.Value)
 }
