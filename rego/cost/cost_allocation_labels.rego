@@ -107,6 +107,7 @@ describe(problems, keys) := concat(", ", [sprintf("%s (%s)", [k, problems[k]]) |
 # One finding per action: on UPDATE the keys the update removes are denied, the
 # others warned.
 namespace_groups[action] := keys if {
+	namespace_scope
 	some action in {"deny", "warn"}
 	keys := [k | some k in required; namespace_problems[k]; namespace_action(k) == action]
 	count(keys) > 0
