@@ -11,7 +11,7 @@ import (
 // typical workload executes. Topdown, kgate test and explain still run the Rego
 // definitions; TestIntrinsicsMatchRego and the engine-wide comparison of both
 // evaluators keep them equal.
-var intrinsics = map[string]vm.Intrinsic{
+var intrinsics = withImageIntrinsics(map[string]vm.Intrinsic{
 	// get(o, key, default_value) := value if { is_object(o); value := o[key]; value != null } else := default_value
 	"g0.data.kgate.lib.get": func(args []*ast.Term) *ast.Term {
 		if o, ok := args[0].Value.(ast.Object); ok {
@@ -35,11 +35,18 @@ var intrinsics = map[string]vm.Intrinsic{
 		}
 		return emptyObject
 	},
-}
+})
 
 var emptyObject = ast.ObjectTerm()
 
 func isNull(t *ast.Term) bool {
 	_, ok := t.Value.(ast.Null)
 	return ok
+}
+
+func withImageIntrinsics(m map[string]vm.Intrinsic) map[string]vm.Intrinsic {
+	for name, f := range imageIntrinsics {
+		m[name] = f
+	}
+	return m
 }
