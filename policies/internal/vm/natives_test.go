@@ -75,6 +75,49 @@ func TestNativesMatchOPA(t *testing.T) {
 	}
 }
 
+// TestSimpleNativesMatchOPA calls the comparison, count, membership, lookup and
+// type-test natives on every combination of values of each type.
+func TestSimpleNativesMatchOPA(t *testing.T) {
+	values := []string{`null`, `true`, `false`, `0`, `1`, `1.0`, `-2.5`, `"a"`, `"ä1"`, `""`, `[]`, `[1, "a"]`,
+		`{}`, `{"a": 1, "b": null}`, `{"x": "a"}`, `set()`, `{1, "a"}`, `["a"]`}
+	terms := make([]*ast.Term, len(values))
+	for i, v := range values {
+		terms[i] = ast.MustParseTerm(v)
+	}
+	arity := map[string]int{"gt": 2, "gte": 2, "lt": 2, "lte": 2, "neq": 2, "equal": 2, "count": 1,
+		"internal.member_2": 2, "object.get": 3, "is_object": 1, "is_string": 1, "is_number": 1,
+		"is_array": 1, "is_set": 1, "is_boolean": 1}
+	for name, n := range arity {
+		if natives[name] == nil {
+			t.Fatalf("no native %s", name)
+		}
+		handled := 0
+		idx := make([]int, n)
+		for {
+			args := make([]*ast.Term, n)
+			for i, j := range idx {
+				args[i] = terms[j]
+			}
+			if sameAsOPA(t, name, args) {
+				handled++
+			}
+			i := 0
+			for ; i < n; i++ {
+				if idx[i]++; idx[i] < len(terms) {
+					break
+				}
+				idx[i] = 0
+			}
+			if i == n {
+				break
+			}
+		}
+		if handled == 0 {
+			t.Errorf("%s: handled nothing", name)
+		}
+	}
+}
+
 // FuzzSprintfNative holds the native sprintf to OPA's on any format and
 // arguments it accepts.
 func FuzzSprintfNative(f *testing.F) {
