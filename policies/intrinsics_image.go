@@ -18,11 +18,7 @@ var imageIntrinsics = map[string]func(args []*ast.Term) *ast.Term{
 		if !ok {
 			return emptyString
 		}
-		_, digest, found := strings.Cut(string(image), "@")
-		if !found {
-			return emptyString
-		}
-		return ast.InternedTerm(digest)
+		return afterFirst(string(image), "@")
 	},
 	// name_part(image) := split(image, "@")[0]
 	"g0.data.kgate.lib.image_ref.name_part": func(args []*ast.Term) *ast.Term {
@@ -60,11 +56,7 @@ var imageIntrinsics = map[string]func(args []*ast.Term) *ast.Term{
 		}
 		name := namePart(string(image))
 		last := name[strings.LastIndexByte(name, '/')+1:]
-		_, tag, found := strings.Cut(last, ":")
-		if !found {
-			return emptyString
-		}
-		return ast.InternedTerm(tag)
+		return afterFirst(last, ":")
 	},
 	// ecr_region(h) := m[0][1] if { m := regex.find_all_string_submatch_n(<ecrHost>, h, 1); count(m) == 1 }
 	"g0.data.kgate.lib.image_ref.ecr_region": func(args []*ast.Term) *ast.Term {
@@ -88,6 +80,16 @@ var (
 	emptyString = ast.InternedTerm("")
 	dockerIO    = ast.InternedTerm("docker.io")
 )
+
+// afterFirst is what follows the first sep in s (substring(s, indexof(s, sep) + 1, -1)),
+// or "" when s has none.
+func afterFirst(s, sep string) *ast.Term {
+	_, rest, found := strings.Cut(s, sep)
+	if !found {
+		return emptyString
+	}
+	return ast.InternedTerm(rest)
+}
 
 func namePart(image string) string {
 	name, _, _ := strings.Cut(image, "@")
