@@ -61,6 +61,7 @@ func (c *compiler) block(b *ir.Block) (block, error) {
 			delete(consts, ir.Local(in.target))
 		}
 	}
+	out = c.fuseObjectLiterals(out)
 	sizeObjects(out)
 	sizeArrays(out)
 	return out, nil

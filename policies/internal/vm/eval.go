@@ -31,7 +31,9 @@ type Eval struct {
 	cur    *function
 	result []*ast.Term
 	// Built-in call state; see builtin.
-	args     []*ast.Term
+	args []*ast.Term
+	// items is the buffer object literals are built from.
+	items    [][2]*ast.Term
 	out      *ast.Term
 	outs     []*ast.Term
 	relation bool

@@ -274,6 +274,19 @@ func (ev *Eval) run(b block, fr []*ast.Term) (int, error) {
 				}
 			}
 			obj.Insert(k, v)
+		case opObjectLiteral:
+			items := ev.items[:0]
+			for k, key := range in.keys {
+				v := ev.read(in.args[k], fr)
+				if v == nil {
+					return 0, fmt.Errorf("object literal value %v unset in %s", key, ev.cur.name)
+				}
+				items = append(items, [2]*ast.Term{key, v})
+			}
+			// NewObject copies the entries into one block; the buffer is reused.
+			fr[in.target] = ast.NewTerm(ast.NewObject(items...))
+			clear(items)
+			ev.items = items[:0]
 		case opObjectMerge:
 			a, aok := fr[in.a].Value.(ast.Object)
 			b, bok := fr[in.b].Value.(ast.Object)

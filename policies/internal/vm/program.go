@@ -86,6 +86,9 @@ const (
 	opSetAdd
 	opWith
 	opResultSetAdd
+	// opObjectLiteral makes an object of constant keys in one allocation of its
+	// entries (see fuseObjectLiterals).
+	opObjectLiteral
 )
 
 // operand is a local (>= 0), a constant (^index into Program.consts) or none.
@@ -118,6 +121,8 @@ type ext struct {
 	bi     *builtin
 	args   []operand
 	path   []*ast.Term
+	// keys are an object literal's constant keys; args are its values.
+	keys []*ast.Term
 }
 
 // Intrinsic is a Go implementation of a Rego function of the policy set, called

@@ -1,5 +1,7 @@
 package vm
 
+import "github.com/open-policy-agent/opa/v1/ast"
+
 // sizeObjects gives every insert into an object made in this block the number of
 // inserts into it that follow in the block, so the object is allocated once at
 // its size ({"msg": …, "path": …, "fix": …} and the library's container and
@@ -76,6 +78,50 @@ func appendsNested(b block, t int32) bool {
 			if appendsNested(nb, t) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// fuseObjectLiterals turns an object literal with constant keys, which the
+// planner writes as a MakeObject followed by one insert per key (its values are
+// computed before), into one statement. ast.NewObject allocates all entries
+// of an object in one block, where each insert allocates its own: the
+// library's container and template records and every violation entry are such
+// literals. Keys must be distinct, as NewObject does not merge duplicates.
+func (c *compiler) fuseObjectLiterals(b block) block {
+	out := b[:0]
+	for i := 0; i < len(b); i++ {
+		in := b[i]
+		if in.op != opMakeObject {
+			out = append(out, in)
+			continue
+		}
+		var keys []*ast.Term
+		var values []operand
+		j := i + 1
+		for ; j < len(b) && b[j].op == opObjectInsert && b[j].target == in.target; j++ {
+			k := c.term(b[j].a)
+			if k == nil || b[j].b == operand(in.target) || containsTerm(keys, k) {
+				break
+			}
+			keys, values = append(keys, k), append(values, b[j].b)
+		}
+		if len(keys) < 2 {
+			out = append(out, in)
+			continue
+		}
+		in.op, in.ext = opObjectLiteral, &ext{keys: keys, args: values}
+		out = append(out, in)
+		i += len(keys)
+	}
+	return out
+}
+
+func containsTerm(ts []*ast.Term, t *ast.Term) bool {
+	for _, x := range ts {
+		if ast.Compare(x.Value, t.Value) == 0 {
+			return true
 		}
 	}
 	return false

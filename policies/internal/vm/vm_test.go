@@ -95,6 +95,9 @@ inner := input.x
 out := x if x := inner with input.x as 42`, input: `{"x": 1}`},
 		{name: "complete rule conflict", src: `package p
 out := x if some x in input.xs`, input: `{"xs": [1, 2]}`, conflict: true},
+		{name: "object literals with constant and computed keys", src: `package p
+out := [{"a": input.a, "b": [input.b]}, {input.k: 1, "z": input.a}, {"x": {"y": input.a, "w": input.b}}, {k: {"v": v, "k": k} | some k, v in input.o}]`,
+			input: `{"a": "A", "b": 2, "k": "z", "o": {"m": 1, "n": 2}}`},
 		{name: "sprintf and strings", src: `package p
 out := sprintf("%s has %d", [replace(input.s, "/", "~1"), count(input.s)])`, input: `{"s": "a/b"}`},
 	} {
