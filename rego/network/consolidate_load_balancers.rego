@@ -140,18 +140,33 @@ stored_http_lb_services[ns] := names if {
 	}
 }
 
-# http_lb_services: the namespace's LoadBalancer Services that serve HTTP, by name; the
-# Service under review replaces its stored version. Set operations keep the cost
-# per review independent of the number of Services in the namespace.
-http_lb_services := (object.get(stored_http_lb_services, lib.namespace, set()) - own_name) | own_http
+# stored_http_lb_list names the stored HTTP load balancers of each namespace, sorted,
+# for the message. Like stored_http_lb_services it depends on the inventory and the
+# parameters alone, so the engine computes it once per inventory, not per review.
+stored_http_lb_list[ns] := concat(", ", sort(names)) if some ns, names in stored_http_lb_services
 
-own_name := {name} if lib.kind == "Service"
+stored_names := object.get(stored_http_lb_services, lib.namespace, set())
 
-else := set()
+# http_lb_count is the number of the namespace's LoadBalancer Services that serve
+# HTTP, the Service under review in place of its stored version. It is computed from
+# the stored count so that a review does not copy the namespace's set.
+http_lb_count := (count(stored_names) - own_stored) + own_http
 
-own_http := {name} if http_service
+own_stored := 1 if {
+	lib.kind == "Service"
+	name in stored_names
+} else := 0
 
-else := set()
+own_http := 1 if http_service
+
+else := 0
+
+# http_lb_list names the Services of http_lb_count for the message: the stored list
+# when the Service under review is in it (in `kgate check` the inventory holds every
+# object given), else that list with it added.
+http_lb_list := object.get(stored_http_lb_list, lib.namespace, "") if own_stored == 1
+
+else := concat(", ", sort(stored_names | {name}))
 
 http_service if {
 	applies
@@ -160,13 +175,13 @@ http_service if {
 	http_port(port)
 }
 
-http_lbs := count(http_lb_services) + count(albs)
+http_lbs := http_lb_count + count(albs)
 
 violation contains v if {
 	http_service
 	http_lbs > max_lbs
 	v := {
-		"msg": sprintf("namespace %q runs %d HTTP load balancers, more than maxLbsPerNamespace (%d): Service %q is one of %d LoadBalancer Services serving HTTP (%s), each with its own load balancer billed by the hour%s", [lib.namespace, http_lbs, max_lbs, name, count(http_lb_services), concat(", ", sort(http_lb_services)), alb_note]),
+		"msg": sprintf("namespace %q runs %d HTTP load balancers, more than maxLbsPerNamespace (%d): Service %q is one of %d LoadBalancer Services serving HTTP (%s), each with its own load balancer billed by the hour%s", [lib.namespace, http_lbs, max_lbs, name, http_lb_count, http_lb_list, alb_note]),
 		"path": "/spec/type",
 		"fix": "serve the HTTP apps of the namespace through one ALB: make their Services ClusterIP and route to them from Ingresses that share alb.ingress.kubernetes.io/group.name (only Ingresses whose owners trust each other: anyone who can create an Ingress in a group can add rules to its ALB); keep a LoadBalancer Service only for gRPC or TCP endpoints",
 		"action": "audit",

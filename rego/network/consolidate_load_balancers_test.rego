@@ -76,6 +76,15 @@ test_every_http_load_balancer_is_reported if {
 	count(rule.violation) == 1 with input as testing.review(llama) with data.inventory as inventory([chatbot, rag], [])
 }
 
+# The message lists the Service under review whether or not the inventory holds it yet.
+test_message_lists_the_reviewed_service_before_it_is_stored if {
+	[v] := [v | some v in rule.violation with input as testing.review(llama) with data.inventory as inventory([chatbot, rag], [])]
+	contains(v.msg, "3 HTTP load balancers")
+	contains(v.msg, "is one of 3 LoadBalancer Services serving HTTP (chatbot-ui-lb, my-llama-lb, rag-app-lb)")
+	[w] := [w | some w in rule.violation with input as testing.review(llama) with data.inventory as three]
+	w.msg == v.msg
+}
+
 test_up_to_the_limit_passes if {
 	every svc in [chatbot, rag] {
 		rule.applies with input as testing.review(svc) with data.inventory as inventory([chatbot, rag], [])
