@@ -197,12 +197,12 @@ func (ev *Eval) run(b block, fr []*ast.Term) (int, error) {
 			fr[in.target] = emptySet
 		case opEqual:
 			a, b := ev.read(in.a, fr), ev.read(in.b, fr)
-			if a == nil || b == nil || (a != b && ast.Compare(a.Value, b.Value) != 0) {
+			if a == nil || b == nil || (a != b && !equalValues(a.Value, b.Value)) {
 				return 0, nil
 			}
 		case opNotEqual:
 			a, b := ev.read(in.a, fr), ev.read(in.b, fr)
-			if a == nil || b == nil || a == b || ast.Compare(a.Value, b.Value) == 0 {
+			if a == nil || b == nil || a == b || equalValues(a.Value, b.Value) {
 				return 0, nil
 			}
 		case opIsArray:
@@ -319,6 +319,21 @@ func (ev *Eval) run(b block, fr []*ast.Term) (int, error) {
 		}
 	}
 	return fellThrough, nil
+}
+
+// equalValues is ast.Compare(a, b) == 0. Most comparisons of a rule are of two
+// strings (kind == "Deployment", a label value), which it decides without
+// ast.Compare's ordering of the two values' types.
+func equalValues(a, b ast.Value) bool {
+	switch x := a.(type) {
+	case ast.String:
+		y, ok := b.(ast.String)
+		return ok && x == y
+	case ast.Boolean:
+		y, ok := b.(ast.Boolean)
+		return ok && x == y
+	}
+	return ast.Compare(a, b) == 0
 }
 
 // halted reports errors topdown does not turn into undefined either.

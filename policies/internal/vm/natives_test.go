@@ -132,3 +132,18 @@ func FuzzSprintfNative(f *testing.F) {
 		sameAsOPA(t, "sprintf", args)
 	})
 }
+
+// TestEqualValuesIsCompare holds the VM's equality to ast.Compare on every pair
+// of values of each type.
+func TestEqualValuesIsCompare(t *testing.T) {
+	values := []string{`null`, `true`, `false`, `0`, `1`, `1.0`, `-2.5`, `"a"`, `"1"`, `""`, `"true"`, `[]`, `["a"]`,
+		`{}`, `{"a": 1}`, `set()`, `{"a"}`}
+	for _, x := range values {
+		for _, y := range values {
+			a, b := ast.MustParseTerm(x).Value, ast.MustParseTerm(y).Value
+			if got, want := equalValues(a, b), ast.Compare(a, b) == 0; got != want {
+				t.Errorf("equalValues(%s, %s) = %v, ast.Compare says %v", x, y, got, want)
+			}
+		}
+	}
+}
