@@ -159,7 +159,9 @@ func nativeSprintf(args []*ast.Term) (*ast.Term, bool) {
 		// differently under %q; leave both to it.
 		return nil, false
 	}
-	return ast.InternedTerm(string(buf)), true
+	// A message is never among OPA's interned strings; looking it up would
+	// hash all of it.
+	return ast.StringTerm(string(buf)), true
 }
 
 // plainInt is the value of a number written as a decimal integer that fits in
