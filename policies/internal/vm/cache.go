@@ -1,6 +1,7 @@
 package vm
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -42,7 +43,7 @@ func (c *Cache) put(data *ast.Term, idx int, v *ast.Term) {
 // input.params alone (input-free), and marks pure the input-free ones of input
 // and data only, whose values a Cache may keep. Rego has no recursion, so the
 // call graph is acyclic.
-func markPure(funcs []*function, consts []*ast.Term) {
+func markPure(funcs []*function, consts []*ast.Term, exts []ext) {
 	state := make(map[*function]int, len(funcs)) // 1 visiting, 2 free, 3 not free
 	var free func(f *function) bool
 	free = func(f *function) bool {
@@ -53,7 +54,7 @@ func markPure(funcs []*function, consts []*ast.Term) {
 			return true
 		}
 		state[f] = 1
-		if len(f.params) > 0 && pureBlocks(f.blocks, operand(f.params[0]), free, consts) {
+		if len(f.params) > 0 && pureBlocks(f.blocks, operand(f.params[0]), free, consts, exts) {
 			state[f] = 2
 			return true
 		}
@@ -68,22 +69,23 @@ func markPure(funcs []*function, consts []*ast.Term) {
 // pureBlocks reports whether the statements read the input local only to pass it
 // on to pure functions or to read input.params, and call no built-in whose result
 // changes between evaluations (time.now_ns, rand.*, http.send).
-func pureBlocks(blocks []block, input operand, free func(*function) bool, consts []*ast.Term) bool {
+func pureBlocks(blocks []block, input operand, free func(*function) bool, consts []*ast.Term, exts []ext) bool {
 	for _, b := range blocks {
 		for i := range b {
 			in := &b[i]
+			x := &exts[in.x]
 			switch in.op {
 			case opCallFunc:
-				for j, a := range in.args {
-					if a == input && (j != 0 || !free(in.fn)) {
+				for j, a := range x.args {
+					if a == input && (j != 0 || !free(x.fn)) {
 						return false
 					}
 				}
 			case opCallBuiltin:
-				if in.bi.volatile {
+				if x.bi.volatile {
 					return false
 				}
-				for _, a := range in.args {
+				for _, a := range x.args {
 					if a == input {
 						return false
 					}
@@ -99,12 +101,16 @@ func pureBlocks(blocks []block, input operand, free func(*function) bool, consts
 				if operand(in.target) == input || in.a == input {
 					return false
 				}
+			case opObjectLiteral:
+				if operand(in.target) == input || slices.Contains(x.args, input) {
+					return false
+				}
 			default:
 				if readsOrWrites(in, int32(input)) {
 					return false
 				}
 			}
-			if in.ext != nil && !pureBlocks(in.blocks, input, free, consts) {
+			if in.x != 0 && !pureBlocks(x.blocks, input, free, consts, exts) {
 				return false
 			}
 		}

@@ -11,6 +11,8 @@ import (
 type compiler struct {
 	intrinsics map[string]Intrinsic
 	consts     []*ast.Term
+	// exts become Program.exts; index 0 is unused, so that x == 0 means none.
+	exts []ext
 	// mutated counts additions per local of the function being compiled.
 	mutated  map[ir.Local]int
 	strs     []*ast.Term
@@ -63,7 +65,7 @@ func (c *compiler) block(b *ir.Block) (block, error) {
 	}
 	out = c.fuseObjectLiterals(out)
 	sizeObjects(out)
-	sizeArrays(out)
+	c.sizeArrays(out)
 	return out, nil
 }
 
@@ -119,9 +121,29 @@ func (c *compiler) term(o operand) *ast.Term {
 	return c.consts[^o]
 }
 
+// draft is a statement being compiled, its ext still apart (see addExt).
+type draft struct {
+	instr
+	*ext
+}
+
+// addExt stores e in the program's table and returns its index.
+func (c *compiler) addExt(e *ext) int32 {
+	c.exts = append(c.exts, *e)
+	return int32(len(c.exts) - 1)
+}
+
 func (c *compiler) stmt(s ir.Stmt) (instr, error) {
+	in, err := c.draft(s)
+	if in.ext != nil {
+		in.x = c.addExt(in.ext)
+	}
+	return in.instr, err
+}
+
+func (c *compiler) draft(s ir.Stmt) (draft, error) {
 	// Unused locals are -1, so that analyses never mistake them for local 0.
-	in := instr{a: none, b: none, target: -1, key: -1, value: -1}
+	in := draft{instr: instr{a: none, b: none, target: -1, key: -1, value: -1}}
 	var err error
 	switch s := s.(type) {
 	case *ir.NopStmt:

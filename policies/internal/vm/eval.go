@@ -17,6 +17,7 @@ import (
 type Eval struct {
 	p      *Program
 	consts []*ast.Term
+	exts   []ext
 	cache  *Cache
 	input  *ast.Term
 	data   *ast.Term
@@ -62,7 +63,7 @@ func (p *Program) NewEval(ctx context.Context, input, data *ast.Term, now time.T
 		clear(ev.stamp)
 		ev.gen = 1
 	}
-	ev.input, ev.data, ev.cache, ev.consts = input, data, cache, p.consts
+	ev.input, ev.data, ev.cache, ev.consts, ev.exts = input, data, cache, p.consts, p.exts
 	ev.bctx = topdown.BuiltinContext{
 		Context: ctx,
 		Time:    ast.NumberTerm(jsonInt(now.UnixNano())),

@@ -125,10 +125,11 @@ func (ev *Eval) run(b block, fr []*ast.Term) (int, error) {
 		case opCallFunc, opCallBuiltin:
 			var v *ast.Term
 			var err error
+			x := &ev.exts[in.x]
 			if in.op == opCallFunc {
-				v, err = ev.call(in.fn, in.args, fr)
+				v, err = ev.call(x.fn, x.args, fr)
 			} else {
-				v, err = ev.builtin(in.bi, in.args, fr)
+				v, err = ev.builtin(x.bi, x.args, fr)
 			}
 			if err != nil {
 				return 0, err
@@ -138,7 +139,7 @@ func (ev *Eval) run(b block, fr []*ast.Term) (int, error) {
 			}
 			fr[in.target] = v
 		case opBlock:
-			for _, sb := range in.blocks {
+			for _, sb := range ev.exts[in.x].blocks {
 				r, err := ev.run(sb, fr)
 				if err != nil || r == returned {
 					return r, err
@@ -167,7 +168,7 @@ func (ev *Eval) run(b block, fr []*ast.Term) (int, error) {
 				return r, err
 			}
 		case opNot:
-			r, err := ev.run(in.blocks[0], fr)
+			r, err := ev.run(ev.exts[in.x].blocks[0], fr)
 			switch {
 			case err != nil || r == returned:
 				return r, err
@@ -276,8 +277,9 @@ func (ev *Eval) run(b block, fr []*ast.Term) (int, error) {
 			obj.Insert(k, v)
 		case opObjectLiteral:
 			items := ev.items[:0]
-			for k, key := range in.keys {
-				v := ev.read(in.args[k], fr)
+			x := &ev.exts[in.x]
+			for k, key := range x.keys {
+				v := ev.read(x.args[k], fr)
 				if v == nil {
 					return 0, fmt.Errorf("object literal value %v unset in %s", key, ev.cur.name)
 				}

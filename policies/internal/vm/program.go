@@ -22,7 +22,9 @@ import (
 
 // Program is an executable plan. It is immutable and safe for concurrent use.
 type Program struct {
-	funcs  []*function
+	funcs []*function
+	// exts are the parts of statements that hold pointers (see instr).
+	exts   []ext
 	byPath map[string]*function
 	// consts are the constant operands of every statement.
 	consts []*ast.Term
@@ -96,10 +98,13 @@ type operand int32
 
 const none operand = math.MinInt32
 
-// instr is one statement. It is kept small, 40 bytes, because a rule set's plan
+// instr is one statement. It is kept small, 32 bytes, because a rule set's plan
 // runs to tens of thousands of statements and an evaluation walks thousands of
 // them: fewer cache lines per statement is measurably faster. The parts only
-// calls and nested blocks need live behind ext.
+// calls and nested blocks need live in Program.exts, at index x; an index
+// rather than a pointer leaves instructions without pointers, so the garbage
+// collector never scans a program's blocks, which are most of a long-lived
+// engine's heap.
 type instr struct {
 	op opcode
 	// target is the local written (or read, for scans, checks and appends).
@@ -112,7 +117,8 @@ type instr struct {
 	n int32
 	// a and b are the statement's operands (source, key, value, A, B).
 	a, b operand
-	*ext
+	// x indexes the statement's ext; 0 when it has none.
+	x int32
 }
 
 type ext struct {
@@ -159,7 +165,7 @@ func Compile(pol *ir.Policy, intrinsics map[string]Intrinsic) (*Program, error) 
 			p.byPath[strings.Join(f.Path[1:], ".")] = fn
 		}
 	}
-	c := &compiler{strs: strs, named: named, builtins: map[string]*builtin{}, intrinsics: intrinsics}
+	c := &compiler{strs: strs, named: named, builtins: map[string]*builtin{}, intrinsics: intrinsics, exts: make([]ext, 1)}
 	for i, f := range pol.Funcs.Funcs {
 		fn := p.funcs[i]
 		c.max = int32(f.Return)
@@ -176,11 +182,11 @@ func Compile(pol *ir.Policy, intrinsics map[string]Intrinsic) (*Program, error) 
 		}
 		fn.nlocals = int(c.max) + 1
 	}
-	p.consts = c.consts
+	p.consts, p.exts = c.consts, c.exts
 	for name := range c.builtins {
 		p.stateful = p.stateful || statefulBuiltins[name]
 	}
-	markPure(p.funcs, p.consts)
+	markPure(p.funcs, p.consts, p.exts)
 	return p, nil
 }
 

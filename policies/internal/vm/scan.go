@@ -70,7 +70,7 @@ func (st *scanState) setStep(e *ast.Term) bool {
 // breaks and returns leave the enclosing blocks too.
 func (ev *Eval) step(in *instr, fr []*ast.Term, k, v *ast.Term) (stop bool, out int, err error) {
 	fr[in.key], fr[in.value] = k, v
-	r, err := ev.run(in.blocks[0], fr)
+	r, err := ev.run(ev.exts[in.x].blocks[0], fr)
 	switch {
 	case err != nil || r == returned:
 		return true, r, err
@@ -83,11 +83,12 @@ func (ev *Eval) step(in *instr, fr []*ast.Term, k, v *ast.Term) (stop bool, out 
 }
 
 func (ev *Eval) withStmt(in *instr, fr []*ast.Term) (int, error) {
+	x := &ev.exts[in.x]
 	saved := fr[in.target]
-	fr[in.target] = upsert(saved, in.path, ev.read(in.a, fr))
+	fr[in.target] = upsert(saved, x.path, ev.read(in.a, fr))
 	// Memoized values were computed against the replaced document.
 	ev.with++
-	r, err := ev.run(in.blocks[0], fr)
+	r, err := ev.run(x.blocks[0], fr)
 	ev.with--
 	fr[in.target] = saved
 	switch {

@@ -25,13 +25,13 @@ func sizeObjects(b block) {
 // instead of ast.Array.Append, which allocates a new array header per element.
 // Other arrays (comprehensions, built in nested blocks) get the planner's
 // capacity as their initial one.
-func sizeArrays(b block) {
+func (c *compiler) sizeArrays(b block) {
 	for i := range b {
 		if b[i].op != opMakeArray {
 			continue
 		}
 		appends := following(b, i, opArrayAppend)
-		literal := b[i].n > 0 && len(appends) == int(b[i].n) && !appendsNested(b[i+1:], b[i].target)
+		literal := b[i].n > 0 && len(appends) == int(b[i].n) && !appendsNested(c.exts, b[i+1:], b[i].target)
 		for k, j := range appends {
 			b[j].n = b[i].n
 			if literal {
@@ -64,18 +64,18 @@ func following(b block, i int, ops ...opcode) []int {
 }
 
 // appendsNested reports whether a block nested in b appends to local t.
-func appendsNested(b block, t int32) bool {
+func appendsNested(exts []ext, b block, t int32) bool {
 	for _, in := range b {
-		if in.ext == nil {
+		if in.x == 0 {
 			continue
 		}
-		for _, nb := range in.blocks {
+		for _, nb := range exts[in.x].blocks {
 			for _, nin := range nb {
 				if nin.op == opArrayAppend && nin.target == t {
 					return true
 				}
 			}
-			if appendsNested(nb, t) {
+			if appendsNested(exts, nb, t) {
 				return true
 			}
 		}
@@ -111,7 +111,7 @@ func (c *compiler) fuseObjectLiterals(b block) block {
 			out = append(out, in)
 			continue
 		}
-		in.op, in.ext = opObjectLiteral, &ext{keys: keys, args: values}
+		in.op, in.x = opObjectLiteral, c.addExt(&ext{keys: keys, args: values})
 		out = append(out, in)
 		i += len(keys)
 	}

@@ -180,7 +180,8 @@ func normalise(t *testing.T, v *ast.Term) *ast.Term {
 func TestCacheKeepsPureRulesOnly(t *testing.T) {
 	prog := planModule(t, `package p
 allowed := {x | some x in input.params.allowed}
-out := [input.object.v in allowed, count(allowed)]`)
+whole := {"input": input, "n": 1}
+out := [input.object.v in allowed, count(allowed), whole.input.object.v]`)
 	f, _ := prog.Func("p.out")
 	cache := NewCache()
 	data := ast.ObjectTerm()
@@ -193,10 +194,10 @@ out := [input.object.v in allowed, count(allowed)]`)
 		}
 		return v
 	}
-	if got := run(`{"params": {"allowed": ["a"]}, "object": {"v": "a"}}`); got.String() != `[true, 1]` {
+	if got := run(`{"params": {"allowed": ["a"]}, "object": {"v": "a"}}`); got.String() != `[true, 1, "a"]` {
 		t.Fatalf("first evaluation: %v", got)
 	}
-	if got := run(`{"params": {"allowed": ["a"]}, "object": {"v": "b"}}`); got.String() != `[false, 1]` {
+	if got := run(`{"params": {"allowed": ["a"]}, "object": {"v": "b"}}`); got.String() != `[false, 1, "b"]` {
 		t.Fatalf("the object's value must not be cached: %v", got)
 	}
 	pure := 0
