@@ -118,77 +118,71 @@ pod_templates := templates_of_kind if kind in template_kinds
 else := {}
 
 # template_kinds are the kinds templates_of_kind knows. Testing it first spares
-# every other kind (Service, StorageClass, ...) the trial of each definition below.
+# every other kind (Service, StorageClass, ...) the trial of each kind below.
 template_kinds := {
 	"Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob",
 	"PyTorchJob", "MPIJob", "RayCluster", "RayService", "RayJob", "LeaderWorkerSet",
 }
 
-# templates_of_kind is pod_templates for the kinds of template_kinds.
-templates_of_kind[p] := t if {
+# templates_of_kind is pod_templates for the kinds of template_kinds. It is one
+# rule with an else per kind, not a rule per kind: the kinds exclude each other, so
+# the evaluator stops at the first that matches instead of trying each in turn.
+templates_of_kind := t if {
 	kind == "Pod"
 	is_object(obj.spec)
-	p := "/spec"
-	t := {"path": p, "spec": obj.spec, "meta": object.get(obj, "metadata", {}), "replicas": 1, "group": "pod"}
-}
-
-templates_of_kind[p] := t if {
+	t := {"/spec": {"path": "/spec", "spec": obj.spec, "meta": object.get(obj, "metadata", {}), "replicas": 1, "group": "pod"}}
+} else := t if {
 	kind in {"Deployment", "ReplicaSet", "StatefulSet"}
-	some p, t in template_at(obj.spec.template, "/spec/template", nn(object.get(obj.spec, "replicas", null), 1), "template")
-}
-
-templates_of_kind[p] := t if {
+	t := template_at(obj.spec.template, "/spec/template", nn(object.get(obj.spec, "replicas", null), 1), "template")
+} else := t if {
 	kind == "DaemonSet"
-	some p, t in template_at(obj.spec.template, "/spec/template", null, "template")
-}
-
-templates_of_kind[p] := t if {
+	t := template_at(obj.spec.template, "/spec/template", null, "template")
+} else := t if {
 	batch_job
-	some p, t in template_at(obj.spec.template, "/spec/template", nn(object.get(obj.spec, "parallelism", null), 1), "template")
-}
-
-templates_of_kind[p] := t if {
+	t := template_at(obj.spec.template, "/spec/template", nn(object.get(obj.spec, "parallelism", null), 1), "template")
+} else := t if {
 	kind == "CronJob"
 	job := obj.spec.jobTemplate.spec
-	some p, t in template_at(job.template, "/spec/jobTemplate/spec/template", nn(object.get(job, "parallelism", null), 1), "template")
-}
-
-# Volcano Job: batch.volcano.sh, spec.tasks[*].template.
-templates_of_kind[p] := t if {
+	t := template_at(job.template, "/spec/jobTemplate/spec/template", nn(object.get(job, "parallelism", null), 1), "template")
+} else := t if {
+	# Volcano Job: batch.volcano.sh, spec.tasks[*].template.
 	volcano_job
-	some i, task in obj.spec.tasks
-	some p, t in template_at(task.template, concat("", ["/spec/tasks/", format_int(i, 10), "/template"]), nn(object.get(task, "replicas", null), 1), nn(object.get(task, "name", null), concat("-", ["task", format_int(i, 10)])))
-}
-
-templates_of_kind[p] := t if {
+	t := {p: tt |
+		some i, task in obj.spec.tasks
+		some p, tt in template_at(task.template, concat("", ["/spec/tasks/", format_int(i, 10), "/template"]), nn(object.get(task, "replicas", null), 1), nn(object.get(task, "name", null), concat("-", ["task", format_int(i, 10)])))
+	}
+} else := t if {
 	kind == "PyTorchJob"
-	some name, rs in obj.spec.pytorchReplicaSpecs
-	some p, t in template_at(rs.template, concat("", ["/spec/pytorchReplicaSpecs/", escape(name), "/template"]), nn(object.get(rs, "replicas", null), 1), name)
-}
-
-templates_of_kind[p] := t if {
+	t := {p: tt |
+		some name, rs in obj.spec.pytorchReplicaSpecs
+		some p, tt in template_at(rs.template, concat("", ["/spec/pytorchReplicaSpecs/", escape(name), "/template"]), nn(object.get(rs, "replicas", null), 1), name)
+	}
+} else := t if {
 	kind == "MPIJob"
-	some name, rs in obj.spec.mpiReplicaSpecs
-	some p, t in template_at(rs.template, concat("", ["/spec/mpiReplicaSpecs/", escape(name), "/template"]), nn(object.get(rs, "replicas", null), 1), name)
-}
-
-templates_of_kind[p] := t if {
-	some prefix, cluster in ray_cluster_specs
-	some p, t in template_at(cluster.headGroupSpec.template, concat("", [prefix, "/headGroupSpec/template"]), 1, "head")
-}
-
-templates_of_kind[p] := t if {
-	some prefix, cluster in ray_cluster_specs
-	some i, g in cluster.workerGroupSpecs
-	some p, t in template_at(g.template, concat("", [prefix, "/workerGroupSpecs/", format_int(i, 10), "/template"]), nn(object.get(g, "replicas", null), 1), nn(object.get(g, "groupName", null), concat("-", ["worker", format_int(i, 10)])))
-}
-
-templates_of_kind[p] := t if {
+	t := {p: tt |
+		some name, rs in obj.spec.mpiReplicaSpecs
+		some p, tt in template_at(rs.template, concat("", ["/spec/mpiReplicaSpecs/", escape(name), "/template"]), nn(object.get(rs, "replicas", null), 1), name)
+	}
+} else := t if {
+	kind in {"RayCluster", "RayService", "RayJob"}
+	heads := {p: tt |
+		some prefix, cluster in ray_cluster_specs
+		some p, tt in template_at(cluster.headGroupSpec.template, concat("", [prefix, "/headGroupSpec/template"]), 1, "head")
+	}
+	workers := {p: tt |
+		some prefix, cluster in ray_cluster_specs
+		some i, g in cluster.workerGroupSpecs
+		some p, tt in template_at(g.template, concat("", [prefix, "/workerGroupSpecs/", format_int(i, 10), "/template"]), nn(object.get(g, "replicas", null), 1), nn(object.get(g, "groupName", null), concat("-", ["worker", format_int(i, 10)])))
+	}
+	t := object.union(heads, workers)
+} else := t if {
 	kind == "LeaderWorkerSet"
 	lwt := obj.spec.leaderWorkerTemplate
-	some name in ["leaderTemplate", "workerTemplate"]
-	some p, t in template_at(lwt[name], concat("", ["/spec/leaderWorkerTemplate/", name]), lws_replicas(name, nn(object.get(lwt, "size", null), 1)), name)
-}
+	t := {p: tt |
+		some name in ["leaderTemplate", "workerTemplate"]
+		some p, tt in template_at(lwt[name], concat("", ["/spec/leaderWorkerTemplate/", name]), lws_replicas(name, nn(object.get(lwt, "size", null), 1)), name)
+	}
+} else := {}
 
 lws_replicas("leaderTemplate", _) := 1
 
