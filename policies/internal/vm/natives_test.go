@@ -62,6 +62,14 @@ func TestNativesMatchOPA(t *testing.T) {
 		{"object.filter", `[{"a": 1}, {"a"}]`, false},
 		{"object.filter", `[["a"], ["a"]]`, false},
 		{"replace", `["a/b/c", "/", "~1"]`, true},
+		{"concat", `["/", ["", "spec", "template", "0"]]`, true},
+		{"concat", `[", ", ["team (missing)", "ä"]]`, true},
+		{"concat", `["", []]`, true},
+		{"concat", `["-", ["only"]]`, true},
+		{"concat", `["-", [1]]`, false},
+		{"concat", `["-", ["a", 1]]`, false},
+		{"concat", `["-", {"b", "a"}]`, false},
+		{"concat", `[1, ["a", "b"]]`, false},
 		{"replace", `["abc", "", "x"]`, false},
 	} {
 		arr := parse(tc.args).Value.(*ast.Array)
