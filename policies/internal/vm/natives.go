@@ -10,7 +10,8 @@ import (
 
 // natives replace OPA's implementation where it is needlessly costly; each
 // returns handled=false to defer to OPA's on inputs it does not cover exactly.
-// FuzzNatives holds each to OPA's output on whatever it handles.
+// TestNativesMatchOPA, TestSimpleNativesMatchOPA and FuzzSprintfNative hold each
+// to OPA's output on whatever it handles.
 var natives = map[string]func(args []*ast.Term) (out *ast.Term, handled bool){
 	"replace":       nativeReplace,
 	"sprintf":       nativeSprintf,
