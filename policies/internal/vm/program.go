@@ -181,6 +181,7 @@ func Compile(pol *ir.Policy, intrinsics map[string]Intrinsic) (*Program, error) 
 			fn.blocks = append(fn.blocks, cb)
 		}
 		fn.nlocals = int(c.max) + 1
+		elideCopies(fn, c.exts)
 	}
 	p.consts, p.exts = c.consts, c.exts
 	for name := range c.builtins {
