@@ -101,7 +101,7 @@ func pureBlocks(blocks []block, input operand, free func(*function) bool, consts
 				if operand(in.target) == input || in.a == input {
 					return false
 				}
-			case opObjectLiteral:
+			case opObjectLiteral, opArrayLiteral:
 				if operand(in.target) == input || slices.Contains(x.args, input) {
 					return false
 				}

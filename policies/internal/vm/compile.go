@@ -64,6 +64,7 @@ func (c *compiler) block(b *ir.Block) (block, error) {
 		}
 	}
 	out = c.fuseObjectLiterals(out)
+	out = c.fuseArrayLiterals(out)
 	sizeObjects(out)
 	c.sizeArrays(out)
 	return out, nil

@@ -70,7 +70,7 @@ func bindDirectly(scan *instr, body block, reads map[int32]int) block {
 // write a new value there, or leave it alone and break when there is none.
 func producesValue(op opcode) bool {
 	switch op {
-	case opCallFunc, opCallBuiltin, opDot, opLen, opAssign, opObjectMerge, opObjectLiteral:
+	case opCallFunc, opCallBuiltin, opDot, opLen, opAssign, opObjectMerge, opObjectLiteral, opArrayLiteral:
 		return true
 	}
 	return false

@@ -289,6 +289,15 @@ func (ev *Eval) run(b block, fr []*ast.Term) (int, error) {
 			fr[in.target] = ast.NewTerm(ast.NewObject(items...))
 			clear(items)
 			ev.items = items[:0]
+		case opArrayLiteral:
+			args := ev.exts[in.x].args
+			elems := make([]*ast.Term, len(args))
+			for k, o := range args {
+				if elems[k] = ev.read(o, fr); elems[k] == nil {
+					return 0, fmt.Errorf("array literal element %d unset in %s", k, ev.cur.name)
+				}
+			}
+			fr[in.target] = ast.NewTerm(ast.NewArray(elems...))
 		case opObjectMerge:
 			a, aok := fr[in.a].Value.(ast.Object)
 			b, bok := fr[in.b].Value.(ast.Object)

@@ -91,6 +91,8 @@ const (
 	// opObjectLiteral makes an object of constant keys in one allocation of its
 	// entries (see fuseObjectLiterals).
 	opObjectLiteral
+	// opArrayLiteral makes an array of its operands (see fuseArrayLiterals).
+	opArrayLiteral
 )
 
 // operand is a local (>= 0), a constant (^index into Program.consts) or none.

@@ -126,3 +126,34 @@ func containsTerm(ts []*ast.Term, t *ast.Term) bool {
 	}
 	return false
 }
+
+// fuseArrayLiterals turns an array literal whose elements are computed before it
+// ([a, b] for sprintf or concat: a MakeArray of capacity n followed by its n
+// appends) into one statement, which builds the array once instead of setting
+// and rehashing it per element.
+func (c *compiler) fuseArrayLiterals(b block) block {
+	out := b[:0]
+	for i := 0; i < len(b); i++ {
+		in := b[i]
+		n := int(in.n)
+		if in.op != opMakeArray || n == 0 || i+n >= len(b) {
+			out = append(out, in)
+			continue
+		}
+		values := make([]operand, 0, n)
+		for j := i + 1; j <= i+n; j++ {
+			if b[j].op != opArrayAppend || b[j].target != in.target || b[j].a == operand(in.target) {
+				break
+			}
+			values = append(values, b[j].a)
+		}
+		if len(values) != n || (i+n+1 < len(b) && b[i+n+1].op == opArrayAppend && b[i+n+1].target == in.target) {
+			out = append(out, in)
+			continue
+		}
+		in.op, in.x = opArrayLiteral, c.addExt(&ext{args: values})
+		out = append(out, in)
+		i += n
+	}
+	return out
+}

@@ -181,7 +181,8 @@ func TestCacheKeepsPureRulesOnly(t *testing.T) {
 	prog := planModule(t, `package p
 allowed := {x | some x in input.params.allowed}
 whole := {"input": input, "n": 1}
-out := [input.object.v in allowed, count(allowed), whole.input.object.v]`)
+pair := [input, 1]
+out := [input.object.v in allowed, count(allowed), whole.input.object.v, pair[0].object.v]`)
 	f, _ := prog.Func("p.out")
 	cache := NewCache()
 	data := ast.ObjectTerm()
@@ -194,10 +195,10 @@ out := [input.object.v in allowed, count(allowed), whole.input.object.v]`)
 		}
 		return v
 	}
-	if got := run(`{"params": {"allowed": ["a"]}, "object": {"v": "a"}}`); got.String() != `[true, 1, "a"]` {
+	if got := run(`{"params": {"allowed": ["a"]}, "object": {"v": "a"}}`); got.String() != `[true, 1, "a", "a"]` {
 		t.Fatalf("first evaluation: %v", got)
 	}
-	if got := run(`{"params": {"allowed": ["a"]}, "object": {"v": "b"}}`); got.String() != `[false, 1, "b"]` {
+	if got := run(`{"params": {"allowed": ["a"]}, "object": {"v": "b"}}`); got.String() != `[false, 1, "b", "b"]` {
 		t.Fatalf("the object's value must not be cached: %v", got)
 	}
 	pure := 0
