@@ -225,7 +225,7 @@ func parseViolations(r *Rule, v any) ([]Finding, error) {
 			out = append(out, f)
 		}
 	default:
-		return nil, fmt.Errorf("rule %s (%s): violation must be a set, got %v", r.ID, r.File, v)
+		return nil, fmt.Errorf("rule %s (%s): violation is %v; define it as a partial set: violation contains v if { ... }", r.ID, r.File, v)
 	}
 	if len(out) > 1 {
 		slices.SortFunc(out, func(a, b Finding) int {
